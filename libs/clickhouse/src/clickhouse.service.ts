@@ -1,0 +1,127 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { Readable } from 'node:stream';
+import { classifyError, ClickHouseUnavailableError } from './errors';
+import type { EngineKind } from './engine';
+import { type CallSettings, renderSettings, withSettings } from './settings';
+
+export type QueryParams = Record<string, unknown>;
+
+export interface CallOptions {
+  /** Names the call in logs and in the engine's query log (log_comment). */
+  tag: string;
+  params?: QueryParams;
+  /** Apply to this statement only (rendered into its SETTINGS clause). */
+  settings?: CallSettings;
+  /** Safe to run again after an unavailable engine (reads, token-deduplicated inserts). */
+  idempotent?: boolean;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 5_000 };
+
+/**
+ * The one wrapper every ClickHouse call goes through: per-call settings that
+ * cannot leak, a tag on every statement, typed errors, retries with backoff for
+ * calls that are safe to repeat.
+ */
+@Injectable()
+export class ClickHouseService implements OnApplicationShutdown {
+  private readonly logger = new Logger(ClickHouseService.name);
+  private closed = false;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    readonly engine: EngineKind,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  /** Runs a SELECT and returns its rows (JSONEachRow). */
+  async query<T>(sql: string, options: CallOptions): Promise<T[]> {
+    const statement = withSettings(sql, this.tagged(options));
+    return this.run(options, async () => {
+      const result = await this.client.query({
+        query: statement,
+        format: 'JSONEachRow',
+        query_params: options.params,
+      });
+      return result.json<T>();
+    });
+  }
+
+  /** Runs a statement without a result (DDL, INSERT ... SELECT, mutations). */
+  async command(sql: string, options: CallOptions): Promise<void> {
+    const statement = isDdl(sql) ? sql : withSettings(sql, this.tagged(options));
+    await this.run(options, () => this.client.command({ query: statement, query_params: options.params }));
+  }
+
+  /** INSERT INTO table (columns) SETTINGS ... SELECT ... */
+  async insertSelect(table: string, columns: readonly string[], select: string, options: CallOptions): Promise<void> {
+    const head = `INSERT INTO ${table} (${columns.join(', ')}) ${renderSettings(this.tagged(options))}`;
+    await this.run(options, () => this.client.command({ query: `${head}\n${select}`, query_params: options.params }));
+  }
+
+  /** Inserts newline-delimited JSON rows; settings stay on this statement. */
+  async insertJson(table: string, ndjson: string, options: CallOptions): Promise<void> {
+    if (ndjson.length === 0) return;
+    const query = `INSERT INTO ${table} ${renderSettings(this.tagged(options))} FORMAT JSONEachRow`;
+    await this.run(options, async () => {
+      const result = await this.client.exec({ query, values: Readable.from([ndjson]) });
+      result.stream.destroy();
+    });
+  }
+
+  async insertRows(table: string, rows: readonly object[], options: CallOptions): Promise<void> {
+    if (rows.length === 0) return;
+    let body = '';
+    for (const row of rows) body += JSON.stringify(row) + '\n';
+    await this.insertJson(table, body, options);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.query('SELECT 1', { tag: 'ping' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.close();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  private tagged(options: CallOptions): CallSettings {
+    return { ...options.settings, log_comment: `tallyhouse:${options.tag}` };
+  }
+
+  private async run<T>(options: CallOptions, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (raw) {
+        const err = classifyError(raw, options.tag);
+        const retryable = err instanceof ClickHouseUnavailableError && options.idempotent && !this.closed;
+        if (!retryable || attempt >= this.retry.attempts) throw err;
+        const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+        this.logger.warn(`${options.tag}: ${err.message}; retry ${attempt} in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+}
+
+function isDdl(sql: string): boolean {
+  return /^\s*(CREATE|DROP|ALTER|RENAME|TRUNCATE|EXCHANGE|OPTIMIZE|SYSTEM|DETACH|ATTACH)\b/i.test(sql);
+}

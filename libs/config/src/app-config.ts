@@ -1,0 +1,95 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === ''
+    ? undefined
+    : ['1', 'true', 'yes', 'on'].includes(String(value).toLowerCase())
+      ? true
+      : ['0', 'false', 'no', 'off'].includes(String(value).toLowerCase())
+        ? false
+        : value;
+
+/**
+ * Every setting the apps read, from the environment, validated once at start.
+ * Defaults run the warehouse on the embedded engine with nothing set.
+ */
+export class AppConfig {
+  /** A ClickHouse server (http://host:8123). Unset: the embedded engine on DATA_DIR. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  CLICKHOUSE_URL?: string;
+
+  @IsString() CLICKHOUSE_USER = 'default';
+  @IsString() CLICKHOUSE_PASSWORD = '';
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'CLICKHOUSE_DATABASE must be a plain identifier' })
+  CLICKHOUSE_DATABASE = 'default';
+  /** Cluster name for ON CLUSTER migrations with Replicated engines; unset on one node. */
+  @IsOptional()
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'CLICKHOUSE_CLUSTER must be a plain identifier' })
+  CLICKHOUSE_CLUSTER?: string;
+
+  /** Where the embedded engine keeps its data (one process owns it). */
+  @IsString() DATA_DIR = './data';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsString() HOST = '127.0.0.1';
+
+  /** Most events one POST /v1/events may carry. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000) INGEST_MAX_EVENTS = 50_000;
+  /** Largest request body, bytes. */
+  @Transform(toInt) @IsInt() @Min(1024) INGEST_MAX_BODY_BYTES = 64 * 1024 * 1024;
+  /** Largest block the writer inserts at once; concurrent requests are coalesced up to it. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000) INGEST_FLUSH_ROWS = 100_000;
+  /** How long after the original a repeated event_id is still caught (0 = always). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3650) DEDUP_WINDOW_DAYS = 7;
+  /** Events further in the future than this are rejected (clock skew allowance). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(24 * 365) EVENT_MAX_FUTURE_HOURS = 24;
+
+  /** Load the demo data set into an empty warehouse on start. */
+  @Transform(toBool) @IsBoolean() DEMO_DATA = true;
+  @Transform(toInt) @IsInt() @Min(0) DEMO_EVENTS = 1_000_000;
+
+  /** Cron expression for the daily/monthly rollup job. */
+  @IsString() ROLLUP_CRON = '*/5 * * * *';
+  /** A local day counts as closed this long after it ends (late events after that restate it). */
+  @Transform(toInt) @IsInt() @Min(0) ROLLUP_GRACE_MINUTES = 30;
+  /** Run the rollup job on a schedule in this process. */
+  @Transform(toBool) @IsBoolean() ROLLUP_SCHEDULER = true;
+
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL = 'log';
+}
+
+export class ConfigValidationError extends Error {}
+
+/** Validates the environment; throws one message listing every bad variable. */
+export function validateConfig(env: Record<string, unknown>): AppConfig {
+  const known = Object.keys(new AppConfig());
+  const picked: Record<string, unknown> = {};
+  for (const key of [...known, 'CLICKHOUSE_URL', 'CLICKHOUSE_CLUSTER']) {
+    if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
+  }
+  const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
+  const errors = validateSync(config, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const reasons = Object.values(e.constraints ?? {}).join('; ');
+      return `  ${e.property}=${JSON.stringify(picked[e.property] ?? e.value)}: ${reasons}`;
+    });
+    throw new ConfigValidationError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return config;
+}

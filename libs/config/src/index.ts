@@ -1,0 +1,2 @@
+export { AppConfig, ConfigValidationError, validateConfig } from './app-config';
+export { AppConfigModule } from './config.module';

@@ -1,0 +1,1 @@
+export { createHttpApp, listen, logLevels } from './http-app';

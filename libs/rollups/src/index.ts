@@ -1,0 +1,1 @@
+export { RollupsModule } from './rollups.module';
