@@ -3,7 +3,7 @@
 const moduleNameMapper = {
   '^@tallyhouse/(.*)$': '<rootDir>/libs/$1/src',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const transform = { '^.+\\.ts$': 'ts-jest' };
 module.exports = {
   testTimeout: 120000,
   projects: [

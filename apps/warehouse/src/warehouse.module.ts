@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
+import { DemoModule } from '@tallyhouse/demo';
 import { IngestHttpModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { RollupsModule } from '@tallyhouse/rollups';
@@ -15,6 +16,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     ScheduleModule.forRoot(),
     IngestHttpModule,
     RollupsModule,
+    DemoModule,
   ],
 })
 export class WarehouseModule {}

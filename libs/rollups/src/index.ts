@@ -1,1 +1,6 @@
 export { RollupsModule } from './rollups.module';
+export { RollupJob } from './job/rollup.job';
+export { RollupScheduler, ROLLUP_CRON_JOB } from './job/rollup.scheduler';
+export { RollupReader, type CompleteAsOf } from './job/rollup.reader';
+export type { Watermark } from './job/rollup-watermarks';
+export type { RollupRunSummary, RunRangeOptions, SummaryTable, TenantRollupSummary } from './job/rollup.types';

@@ -1,0 +1,20 @@
+# One image for the scaled-out apps (ingest, reports); the command picks which.
+# ts-node runs the TypeScript sources, so all dependencies are installed.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY apps ./apps
+COPY libs ./libs
+COPY clickhouse ./clickhouse
+
+USER node
+EXPOSE 3000
+CMD ["npm", "run", "start:ingest"]

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { ClickHouseModule } from '@tallyhouse/clickhouse';
+import { AppConfigModule } from '@tallyhouse/config';
+import { ObservabilityModule } from '@tallyhouse/observability';
+import { RollupsModule } from '@tallyhouse/rollups';
+
+/**
+ * The scaled-out reports process, against a ClickHouse server: rollup reads,
+ * the scheduled daily/monthly summaries, and (as they land) reports, exports
+ * and scheduled delivery. Events arrive through apps/ingest.
+ */
+@Module({
+  imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ScheduleModule.forRoot(), RollupsModule],
+})
+export class ReportsAppModule {}

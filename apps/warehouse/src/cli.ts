@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigValidationError, validateConfig } from '@tallyhouse/config';
+import { demoCommand, importCommand, migrateCommand, rollupCommand, UsageError } from './cli/commands';
+
+/**
+ * The warehouse CLI: `npm run cli -- <command>`. Each command boots only the
+ * modules it needs (no HTTP server) on the same DATA_DIR / CLICKHOUSE_URL as
+ * the app. Exit codes: 0 ok, 1 failure (rejected rows, bad config), 2 usage.
+ * Only one process may own an embedded DATA_DIR: stop `npm start` first.
+ */
+// The CLI never loads demo data on start nor runs the scheduler.
+process.env.DEMO_DATA = 'false';
+process.env.ROLLUP_SCHEDULER = 'false';
+
+let exitCode = 0;
+const run =
+  <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+  async (...args: A) => {
+    validateConfig(process.env);
+    exitCode = await fn(...args);
+  };
+
+const program = new Command()
+  .name('tallyhouse')
+  .description('Tallyhouse warehouse: migrations, file import, demo data, rollups.')
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('migrate')
+  .description('apply pending ClickHouse migrations (prints each one applied)')
+  .option('--status', 'list migrations and whether each is applied; change nothing')
+  .action(run((opts: { status?: boolean }) => migrateCommand(opts)));
+
+program
+  .command('import')
+  .description('import NDJSON (.ndjson, .jsonl) or CSV (.csv) files of events')
+  .argument('<file...>', 'files to import')
+  .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['ndjson', 'csv']))
+  .option('--max-errors <n>', 'rejected rows to list per file', '20')
+  .option('--chunk-size <n>', 'rows per ingest call (default 50000; smaller uses less memory)')
+  .option('--json', 'print the summary as JSON')
+  .action(
+    run((files: string[], opts: { format?: string; json?: boolean; maxErrors?: string; chunkSize?: string }) => importCommand(files, opts)),
+  );
+
+program
+  .command('demo')
+  .description('load demo events into the warehouse, or write them as NDJSON with --out')
+  .option('--events <n>', 'number of events', '1000000')
+  .option('--seed <s>', 'random seed (same seed, same events)')
+  .option('--now <date>', 'the last instant of the data (default: now)')
+  .option('--out <file>', 'write NDJSON to this file instead of loading')
+  .action(run((opts: { events: string; seed?: string; out?: string; now?: string }) => demoCommand(opts)));
+
+program
+  .command('rollup')
+  .description('build the daily/monthly summaries for closed periods (late events restate them)')
+  .option('--from <date>', 'only periods from this date (YYYY-MM-DD or ISO 8601)')
+  .option('--to <date>', 'only periods before this date')
+  .option('--tenant <id>', 'only this tenant')
+  .option('--force', 'rebuild periods in range even when up to date')
+  .action(run((opts: { from?: string; to?: string; tenant?: string; force?: boolean }) => rollupCommand(opts)));
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; anything else commander rejects is a usage error.
+      exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      exitCode = 2;
+    } else if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${err.message}\n`);
+      exitCode = 1;
+    } else {
+      process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      exitCode = 1;
+    }
+  }
+  // The embedded engine keeps native threads alive; leave explicitly.
+  process.exit(exitCode);
+}
+
+void main();

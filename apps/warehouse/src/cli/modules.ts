@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { ClickHouseModule, ClickHouseService, createClickHouseService, MigrationRunner } from '@tallyhouse/clickhouse';
+import { AppConfig, AppConfigModule } from '@tallyhouse/config';
+import { DemoModule } from '@tallyhouse/demo';
+import { FileImportModule } from '@tallyhouse/ingest';
+import { ObservabilityModule } from '@tallyhouse/observability';
+import { RollupsModule } from '@tallyhouse/rollups';
+
+/** The engine and the migration runner, without applying migrations on start (the `migrate` command does). */
+@Module({
+  imports: [AppConfigModule],
+  providers: [
+    { provide: ClickHouseService, useFactory: createClickHouseService, inject: [AppConfig] },
+    {
+      provide: MigrationRunner,
+      useFactory: (ch: ClickHouseService, config: AppConfig) => new MigrationRunner(ch, { cluster: config.CLICKHOUSE_CLUSTER }),
+      inject: [ClickHouseService, AppConfig],
+    },
+  ],
+})
+export class CliMigrateModule {}
+
+/** `import`: the ingest pipeline and the file importer (migrations applied on start). */
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, FileImportModule] })
+export class CliImportModule {}
+
+/** `demo`: the ingest pipeline and the demo loader. */
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, DemoModule] })
+export class CliDemoModule {}
+
+/** `rollup`: the daily/monthly summary job. */
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, RollupsModule] })
+export class CliRollupModule {}

@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClickHouseService } from './clickhouse.service';
+import { createEngineClient } from './engine';
+import { ClickHouseQueryError } from './errors';
+
+/**
+ * On the embedded engine, chdb/connection turns clickhouse_settings into
+ * session-wide SETs that persist. These prove the wrapper scopes every
+ * setting to its own statement: no later call inherits one.
+ */
+describe(ClickHouseService.name, () => {
+  let sut: ClickHouseService;
+  let dir: string;
+  // Counts come back as numbers from chDB and as strings over HTTP: compare as numbers.
+  const rows = async (sql: string) =>
+    (await sut.query<Record<string, unknown>>(sql, { tag: 'test' })).map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v])),
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tallyhouse-ch-'));
+    const { client, kind } = createEngineClient({ dataDir: dir });
+    sut = new ClickHouseService(client, kind);
+    await sut.command(
+      `CREATE TABLE t (tenant String, n UInt32) ENGINE = MergeTree ORDER BY n
+       SETTINGS non_replicated_deduplication_window = 100`,
+      { tag: 'test' },
+    );
+  });
+  afterAll(async () => {
+    await sut.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies a deduplication token to its insert only: a later insert of other rows is stored', async () => {
+    const token = { insert_deduplication_token: 'batch-1' };
+    await sut.insertRows('t', [{ tenant: 'a', n: 1 }], { tag: 'test', settings: token });
+    await sut.insertRows('t', [{ tenant: 'a', n: 1 }], { tag: 'test', settings: token });
+    await sut.insertRows('t', [{ tenant: 'a', n: 2 }], { tag: 'test' });
+    await sut.insertSelect('t', ['tenant', 'n'], `SELECT 'a', 3`, { tag: 'test', settings: { insert_deduplication_token: 'b2' } });
+    await sut.insertSelect('t', ['tenant', 'n'], `SELECT 'a', 3`, { tag: 'test', settings: { insert_deduplication_token: 'b2' } });
+
+    expect(await rows(`SELECT n FROM t ORDER BY n`)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(await rows(`SELECT getSetting('insert_deduplication_token') AS v`)).toEqual([{ v: '' }]);
+  });
+
+  it('needs this: the raw client with clickhouse_settings leaks the token on the embedded engine', async () => {
+    // The engine fact the wrapper exists for (chdb 3.4.0). If this starts failing after an
+    // upgrade, chdb scopes settings itself now; the wrapper stays correct either way.
+    const { client } = createEngineClient({ dataDir: dir });
+    await client.insert({ table: 't', values: [{ tenant: 'leak', n: 100 }], format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: 'leaky' } });
+    await client.insert({ table: 't', values: [{ tenant: 'leak', n: 101 }], format: 'JSONEachRow' });
+    expect(await rows(`SELECT n FROM t WHERE tenant = 'leak'`)).toEqual([{ n: 100 }]);
+    await client.command({ query: `SET insert_deduplication_token = ''` });
+  });
+
+  it('applies readonly to its query only: later inserts still work', async () => {
+    await sut.query('SELECT 1', { tag: 'test', settings: { readonly: 1 } });
+    await expect(
+      sut.insertSelect('t', ['tenant', 'n'], `SELECT 'x', 9`, { tag: 'test', settings: { readonly: 1 } }),
+    ).rejects.toBeInstanceOf(ClickHouseQueryError);
+
+    await sut.insertRows('t', [{ tenant: 'b', n: 4 }], { tag: 'test' });
+    expect(await rows(`SELECT getSetting('readonly') AS v`)).toEqual([{ v: 0 }]);
+    expect(await rows(`SELECT count() AS c FROM t WHERE n = 4`)).toEqual([{ c: 1 }]);
+  });
+
+  it('applies a table filter to its query only: the next query sees every row', async () => {
+    const filtered = await sut.query<{ c: string }>('SELECT count() AS c FROM t', {
+      tag: 'test',
+      settings: { additional_table_filters: "{'t': 'tenant = \\'b\\''}" },
+    });
+    expect(Number(filtered[0].c)).toBe(1);
+    expect(await rows('SELECT count() AS c FROM t')).toEqual([{ c: 4 }]);
+  });
+
+  it('passes values as typed parameters, never into the SQL text', async () => {
+    const evil = "a' OR 1=1 --";
+    const got = await sut.query<{ c: string }>('SELECT count() AS c FROM t WHERE tenant = {tenant:String}', {
+      tag: 'test',
+      params: { tenant: evil },
+    });
+    expect(Number(got[0].c)).toBe(0);
+  });
+
+  it('raises a typed error naming the call for a statement the engine refuses', async () => {
+    const err = await sut.query('SELECT nope FROM t', { tag: 'bad-column' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClickHouseQueryError);
+    expect((err as ClickHouseQueryError).tag).toBe('bad-column');
+  });
+});

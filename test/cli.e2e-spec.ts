@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { messageEvents } from './support/events';
+
+const ROOT = join(__dirname, '..');
+const CLI = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/warehouse/src/cli.ts')];
+
+describe('cli', () => {
+  let dir: string;
+  let dataDir: string;
+  const cli = (args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [...CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn', ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tallyhouse-cli-'));
+    dataDir = join(dir, 'data');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('migrate applies the migrations, then reports them applied', () => {
+    const first = cli(['migrate']);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/applied 0001_events/);
+    const again = cli(['migrate']);
+    expect(again.out).toMatch(/schema is up to date/);
+    const status = cli(['migrate', '--status']);
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(/applied\s+0001_events/);
+    expect(status.out).not.toMatch(/pending/);
+  });
+
+  it('import of a file with a bad row exits 1 and prints the line, field and reason', () => {
+    const lines = messageEvents(20, { tenant: 'cli' }).map((e) => JSON.stringify(e));
+    lines[6] = JSON.stringify({ ...JSON.parse(lines[6]), type: 'message.teleported' });
+    const file = join(dir, 'bad.jsonl');
+    writeFileSync(file, lines.join('\n'));
+    const r = cli(['import', file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/20 rows · 19 accepted · 0 duplicates · 1 rejected/);
+    expect(r.out).toMatch(/line 7: type must be one of/);
+  });
+
+  it('a missing file exits 2 with a clear message, and nothing is imported', () => {
+    const r = cli(['import', join(dir, 'missing.ndjson')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/file not found: .*missing\.ndjson/);
+  });
+
+  it('a bad --format or unknown command exits 2', () => {
+    const file = join(dir, 'ok.ndjson');
+    writeFileSync(file, '');
+    expect(cli(['import', file, '--format', 'xml']).code).toBe(2);
+    expect(cli(['frobnicate']).code).toBe(2);
+  });
+
+  it('PORT=abc prints the configuration error and exits 1', () => {
+    const r = cli(['migrate', '--status'], { PORT: 'abc' });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/Invalid configuration:[\s\S]*PORT="abc"/);
+  });
+
+  it('demo --out writes the same NDJSON for the same seed', () => {
+    const a = join(dir, 'a.ndjson');
+    const r = cli(['demo', '--events', '1000', '--seed', '3', '--now', '2026-11-01T00:00:00Z', '--out', a]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/wrote 1,000 demo events/);
+    const b = join(dir, 'b.ndjson');
+    cli(['demo', '--events', '1000', '--seed', '3', '--now', '2026-11-01T00:00:00Z', '--out', b]);
+    const read = (f: string) => require('node:fs').readFileSync(f, 'utf8') as string;
+    expect(read(b)).toBe(read(a));
+    expect(read(a).trim().split('\n')).toHaveLength(1000);
+  });
+});

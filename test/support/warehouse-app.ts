@@ -1,0 +1,35 @@
+import type { INestApplication } from '@nestjs/common';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClickHouseService } from '@tallyhouse/clickhouse';
+import { createHttpApp } from '@tallyhouse/http';
+import { WarehouseModule } from '../../apps/warehouse/src/warehouse.module';
+
+export interface TestWarehouse {
+  app: INestApplication;
+  ch: ClickHouseService;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The all-in-one warehouse on a fresh embedded data directory, as `npm start`
+ * builds it (no demo data, no scheduler). Only one embedded engine path can be
+ * open per process, so close it in afterAll.
+ */
+export async function startTestWarehouse(env: Record<string, string> = {}): Promise<TestWarehouse> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tallyhouse-test-'));
+  Object.assign(process.env, { DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn' }, env);
+  const app = await createHttpApp(WarehouseModule, 'test');
+  await app.init();
+  return {
+    app,
+    ch: app.get(ClickHouseService),
+    dataDir,
+    async close() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
