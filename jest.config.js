@@ -6,8 +6,25 @@ const moduleNameMapper = {
 const transform = { '^.+\\.ts$': 'ts-jest' };
 module.exports = {
   testTimeout: 120000,
+  // One embedded engine per process: a fresh worker for every test file (a
+  // 1 MB idle limit restarts the worker after each file).
+  workerIdleMemoryLimit: '1MB',
   projects: [
-    { displayName: 'unit', testEnvironment: 'node', roots: ['<rootDir>/libs', '<rootDir>/apps'], testMatch: ['**/*.spec.ts'], moduleNameMapper, transform },
-    { displayName: 'e2e', testEnvironment: 'node', roots: ['<rootDir>/test'], testMatch: ['**/*.e2e-spec.ts'], moduleNameMapper, transform },
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/libs', '<rootDir>/apps'],
+      testMatch: ['**/*.spec.ts'],
+      moduleNameMapper,
+      transform,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      moduleNameMapper,
+      transform,
+    },
   ],
 };

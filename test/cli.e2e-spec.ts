@@ -1,11 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messageEvents } from './support/events';
 
 const ROOT = join(__dirname, '..');
-const CLI = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/warehouse/src/cli.ts')];
+const CLI = [
+  '-r',
+  'ts-node/register/transpile-only',
+  '-r',
+  'tsconfig-paths/register',
+  join(ROOT, 'apps/warehouse/src/cli.ts'),
+];
 
 describe('cli', () => {
   let dir: string;
@@ -13,7 +19,14 @@ describe('cli', () => {
   const cli = (args: string[], env: Record<string, string> = {}) => {
     const r = spawnSync(process.execPath, [...CLI, ...args], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn', ...env },
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        DEMO_DATA: 'false',
+        ROLLUP_SCHEDULER: 'false',
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
       encoding: 'utf8',
       timeout: 120_000,
     });
@@ -75,7 +88,7 @@ describe('cli', () => {
     expect(r.out).toMatch(/wrote 1,000 demo events/);
     const b = join(dir, 'b.ndjson');
     cli(['demo', '--events', '1000', '--seed', '3', '--now', '2026-11-01T00:00:00Z', '--out', b]);
-    const read = (f: string) => require('node:fs').readFileSync(f, 'utf8') as string;
+    const read = (f: string) => readFileSync(f, 'utf8');
     expect(read(b)).toBe(read(a));
     expect(read(a).trim().split('\n')).toHaveLength(1000);
   });

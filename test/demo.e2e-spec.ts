@@ -59,7 +59,8 @@ describe('demo data generator', () => {
       add(`${e.tenant_id}:org_unit`, e.org_unit);
       add(`${e.tenant_id}:group_id`, e.group_id);
       add(`${e.tenant_id}:agent_id`, e.agent_id);
-      if (e.type === 'purchase' && !(Number(e.value) > 0)) throw new Error(`purchase without value: ${JSON.stringify(e)}`);
+      if (e.type === 'purchase' && !(Number(e.value) > 0))
+        throw new Error(`purchase without value: ${JSON.stringify(e)}`);
       if (e.type === 'notice.published' && e.contact_id !== undefined) throw new Error('notice with a contact');
       if (e.type === 'message.unsubscribed' && e.properties?.method === 'inactivate_link') inactivated++;
     }
@@ -68,20 +69,44 @@ describe('demo data generator', () => {
     const [district, brand, nepal] = DEMO_TENANTS.map((t) => t.tenant_id);
     expect(DEMO_TENANTS.map((t) => t.time_zone)).toEqual(['America/New_York', 'Europe/Berlin', 'Asia/Kathmandu']);
     expect([...seen.get(`${district}:type`)!]).toEqual(
-      expect.arrayContaining(['user.registered', 'user.login', 'group.subscribed', 'group.unsubscribed', 'notice.published',
-        'message.sent', 'message.viewed', 'message.unsubscribed']),
+      expect.arrayContaining([
+        'user.registered',
+        'user.login',
+        'group.subscribed',
+        'group.unsubscribed',
+        'notice.published',
+        'message.sent',
+        'message.viewed',
+        'message.unsubscribed',
+      ]),
     );
     expect(seen.get(`${district}:org_unit`)!.size).toBeGreaterThanOrEqual(5);
     expect(seen.get(`${district}:group_id`)!.size).toBeGreaterThanOrEqual(5);
     expect([...seen.get(`${brand}:type`)!]).toEqual(
-      expect.arrayContaining(['message.sent', 'message.delivered', 'message.viewed', 'message.clicked', 'goal.reached', 'purchase',
-        'conversation.started', 'conversation.message_in', 'conversation.message_out', 'conversation.resolved']),
+      expect.arrayContaining([
+        'message.sent',
+        'message.delivered',
+        'message.viewed',
+        'message.clicked',
+        'goal.reached',
+        'purchase',
+        'conversation.started',
+        'conversation.message_in',
+        'conversation.message_out',
+        'conversation.resolved',
+      ]),
     );
-    expect([...seen.get(`${brand}:channel`)!]).toEqual(expect.arrayContaining(['email', 'sms', 'push', 'chat', 'social']));
-    expect([...seen.get(`${brand}:platform`)!]).toEqual(expect.arrayContaining(['ios', 'android', 'facebook', 'twitter', 'whatsapp']));
+    expect([...seen.get(`${brand}:channel`)!]).toEqual(
+      expect.arrayContaining(['email', 'sms', 'push', 'chat', 'social']),
+    );
+    expect([...seen.get(`${brand}:platform`)!]).toEqual(
+      expect.arrayContaining(['ios', 'android', 'facebook', 'twitter', 'whatsapp']),
+    );
     expect(seen.get(`${brand}:agent_id`)!.size).toBeGreaterThan(5);
     expect([...seen.get(`${nepal}:platform`)!].sort()).toEqual(['android', 'ios', 'web']);
-    expect([...seen.get(`${nepal}:type`)!]).toEqual(expect.arrayContaining(['message.sent', 'message.delivered', 'message.viewed']));
+    expect([...seen.get(`${nepal}:type`)!]).toEqual(
+      expect.arrayContaining(['message.sent', 'message.delivered', 'message.viewed']),
+    );
     // Every type the demo uses is a known type.
     for (const [k, v] of seen) if (k.endsWith(':type')) for (const t of v) expect(EVENT_TYPES).toContain(t);
   });
@@ -108,7 +133,9 @@ describe('demo loader', () => {
       { tag: 'test' },
     );
     expect(tenants).toEqual(
-      DEMO_TENANTS.map((t) => ({ tenant_id: t.tenant_id, time_zone: t.time_zone })).sort((a, b) => a.tenant_id.localeCompare(b.tenant_id)),
+      DEMO_TENANTS.map((t) => ({ tenant_id: t.tenant_id, time_zone: t.time_zone })).sort((a, b) =>
+        a.tenant_id.localeCompare(b.tenant_id),
+      ),
     );
   });
 

@@ -7,7 +7,13 @@ import { messageEvents } from './support/events';
 import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
 
 const ROOT = join(__dirname, '..');
-const CLI = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/warehouse/src/cli.ts')];
+const CLI = [
+  '-r',
+  'ts-node/register/transpile-only',
+  '-r',
+  'tsconfig-paths/register',
+  join(ROOT, 'apps/warehouse/src/cli.ts'),
+];
 
 describe('file import', () => {
   let wh: TestWarehouse;
@@ -59,13 +65,23 @@ describe('file import', () => {
 
   it('imports CSV: header fields, properties.* columns, numeric value; bad rows dead-lettered with their line', async () => {
     const events = messageEvents(100, { tenant: 'csv', start: Date.UTC(2026, 9, 2) });
-    const header = 'event_id,tenant_id,occurred_at,type,contact_id,channel,platform,campaign_id,value,properties.subject';
+    const header =
+      'event_id,tenant_id,occurred_at,type,contact_id,channel,platform,campaign_id,value,properties.subject';
     const rows = events.map(
-      (e, i) => `${e.event_id},${e.tenant_id},${e.occurred_at},${e.type},${e.contact_id},${e.channel},${e.platform},${e.campaign_id},${i % 10 === 0 ? '12.5' : ''},"Hello, ""${i}"""`,
+      (e, i) =>
+        `${e.event_id},${e.tenant_id},${e.occurred_at},${e.type},${e.contact_id},${e.channel},${e.platform},${e.campaign_id},${i % 10 === 0 ? '12.5' : ''},"Hello, ""${i}"""`,
     );
-    rows.splice(4, 0, `${events[0].event_id.replace(/-/g, '')}x,csv,2026-10-02T00:00:00Z,message.sent,c1,email,ios,camp,,s`); // line 6: bad uuid
+    rows.splice(
+      4,
+      0,
+      `${events[0].event_id.replace(/-/g, '')}x,csv,2026-10-02T00:00:00Z,message.sent,c1,email,ios,camp,,s`,
+    ); // line 6: bad uuid
     rows.splice(20, 0, 'only,three,fields'); // line 22
-    rows.splice(30, 0, `${events[5].event_id.slice(0, -1)}0,csv,2026-10-02T00:00:00Z,purchase,c1,email,ios,camp,twelve,s`); // line 32: bad value
+    rows.splice(
+      30,
+      0,
+      `${events[5].event_id.slice(0, -1)}0,csv,2026-10-02T00:00:00Z,purchase,c1,email,ios,camp,twelve,s`,
+    ); // line 32: bad value
     const file = join(dir, 'events.csv');
     writeFileSync(file, [header, ...rows].join('\n') + '\n');
 
@@ -83,7 +99,9 @@ describe('file import', () => {
       { tag: 'test', params: { id: events[10].event_id } },
     );
     expect(stored).toEqual([{ value: '12.5', subject: 'Hello, "10"' }]);
-    const raw = await wh.ch.query<{ raw: string }>(`SELECT raw FROM dead_letters WHERE raw LIKE 'only,three%'`, { tag: 'test' });
+    const raw = await wh.ch.query<{ raw: string }>(`SELECT raw FROM dead_letters WHERE raw LIKE 'only,three%'`, {
+      tag: 'test',
+    });
     expect(raw).toEqual([{ raw: 'only,three,fields' }]);
 
     const again = await new FileImporter(wh.app.get(EventIngestService)).importFile(file);
@@ -102,11 +120,22 @@ describe('file import', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tallyhouse-import-1m-'));
     try {
       // A V8 heap cap makes the garbage collector keep the JS heap near its live set, so a leak would fail the run.
-      const child = spawn(process.execPath, ['--max-old-space-size=256', ...CLI, 'import', file, '--json', '--chunk-size', '25000'], {
-        cwd: ROOT,
-        env: { ...process.env, DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', TALLYHOUSE_REPORT_RSS: '1', LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--max-old-space-size=256', ...CLI, 'import', file, '--json', '--chunk-size', '25000'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            DATA_DIR: dataDir,
+            DEMO_DATA: 'false',
+            ROLLUP_SCHEDULER: 'false',
+            TALLYHOUSE_REPORT_RSS: '1',
+            LOG_LEVEL: 'warn',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));

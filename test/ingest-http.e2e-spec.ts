@@ -41,7 +41,18 @@ describe('POST /v1/events', () => {
     expect(res.body).toMatchObject({ received: 1000, accepted: 990, duplicates: 0, rejected: 10 });
     expect(res.body.errors.map((e: { index: number }) => e.index)).toEqual(bad.map((_, i) => i * 97 + 5));
     const fields = res.body.errors.map((e: { field: string }) => e.field);
-    expect(fields).toEqual(['event_id', 'occurred_at', 'occurred_at', 'type', 'tenant_id', 'contact_id', 'value', 'occurred_at', '', '']);
+    expect(fields).toEqual([
+      'event_id',
+      'occurred_at',
+      'occurred_at',
+      'type',
+      'tenant_id',
+      'contact_id',
+      'value',
+      'occurred_at',
+      '',
+      '',
+    ]);
     expect(res.body.errors[1].reason).toMatch(/before 2000/);
     expect(res.body.errors[2].reason).toMatch(/future/);
     expect(res.body.errors[0]).toMatchObject({ event_id: 'not-a-uuid' });
@@ -101,7 +112,12 @@ describe('POST /v1/events', () => {
 
   it('reads NDJSON line by line: a broken line is rejected, its neighbours stored', async () => {
     const events = messageEvents(3, { tenant: 'ndjson', start: Date.UTC(2026, 5, 1) });
-    const body = [JSON.stringify(events[0]), '{"event_id": oops', JSON.stringify(events[1]), JSON.stringify(events[2])].join('\n');
+    const body = [
+      JSON.stringify(events[0]),
+      '{"event_id": oops',
+      JSON.stringify(events[1]),
+      JSON.stringify(events[2]),
+    ].join('\n');
     const res = await request(wh.app.getHttpServer())
       .post('/v1/events')
       .set('Content-Type', 'application/x-ndjson')
@@ -144,7 +160,9 @@ describe('POST /v1/events', () => {
   });
 
   it('shows per tenant and type counts and exact unique contacts on /v1/stats', async () => {
-    const res = await request(wh.app.getHttpServer()).get('/v1/stats?tenant=acme&from=2026-09-01&to=2026-12-01').expect(200);
+    const res = await request(wh.app.getHttpServer())
+      .get('/v1/stats?tenant=acme&from=2026-09-01&to=2026-12-01')
+      .expect(200);
     const raw = await wh.ch.query<{ type: string; events: string; contacts: string }>(
       `SELECT type, count() AS events, uniqExact(contact_id) AS contacts FROM events WHERE tenant_id = 'acme' GROUP BY type ORDER BY type`,
       { tag: 'test' },

@@ -8,11 +8,22 @@ const ROOT = join(__dirname, '..');
 
 /** `npm start` as a real process on a given data directory and port. */
 function startWarehouse(dataDir: string, port: number): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/warehouse/src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
+  return spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/warehouse/src/main.ts'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        DEMO_DATA: 'false',
+        ROLLUP_SCHEDULER: 'false',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    },
+  );
 }
 
 async function waitHealthy(base: string, child: ChildProcess): Promise<void> {
@@ -48,9 +59,11 @@ describe('a restarted warehouse', () => {
   it('keeps every accepted event after SIGTERM and after SIGKILL, and still recognises them as duplicates', async () => {
     const batch = messageEvents(2_000, { tenant: 'durable', contacts: 300 });
     const post = (events: unknown[]) =>
-      fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) }).then(
-        (r) => r.json() as Promise<{ accepted: number; duplicates: number }>,
-      );
+      fetch(`${base}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(events),
+      }).then((r) => r.json() as Promise<{ accepted: number; duplicates: number }>);
     type Row = { type: string; events: number; contacts: number };
     const stats = () =>
       fetch(`${base}/v1/stats?tenant=durable&from=2026-09-01&to=2026-12-01`)
@@ -80,7 +93,10 @@ describe('a restarted warehouse', () => {
     expect(await stats()).toEqual(expected(batch));
     expect(await post(batch)).toMatchObject({ accepted: 0, duplicates: 2_000 });
     // New contacts continue the numbering after a restart instead of reusing numbers.
-    const newcomers = messageEvents(10, { tenant: 'durable', contacts: 10 }).map((e, i) => ({ ...e, contact_id: `new-${i}` }));
+    const newcomers = messageEvents(10, { tenant: 'durable', contacts: 10 }).map((e, i) => ({
+      ...e,
+      contact_id: `new-${i}`,
+    }));
     expect(await post(newcomers)).toMatchObject({ accepted: 10 });
     expect(await stats()).toEqual(expected([...batch, ...newcomers]));
     await stop(child, 'SIGTERM');

@@ -31,29 +31,17 @@ ENGINE = MergeTree
 PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (tenant_id, type, occurred_at);
 
--- The writer's staging block: validated events land here first, then one
--- INSERT ... SELECT moves the non-duplicates into events with their contact
--- numbers. Null engine: this is only the column list; each writer creates a
--- Memory table of this shape for itself.
+-- The writer's staging block: only the keys of a validated block land here,
+-- so the engine can say which events are already stored and which contacts
+-- are new before the block is inserted into events. Null engine: this is
+-- only the column list; each writer creates a Memory table of this shape.
 CREATE TABLE IF NOT EXISTS events_staging_template
 (
-    seq             UInt32,
-    event_id        UUID,
-    tenant_id       String,
-    occurred_at     DateTime64(3, 'UTC'),
-    type            String,
-    contact_id      String,
-    campaign_id     String,
-    message_id      String,
-    channel         String,
-    platform        String,
-    org_unit        String,
-    group_id        String,
-    conversation_id String,
-    agent_id        String,
-    value           Decimal(18, 4),
-    properties      Map(String, String),
-    source          String
+    seq         UInt32,
+    tenant_id   String,
+    event_id    UUID,
+    occurred_at DateTime64(3, 'UTC'),
+    contact_id  String
 )
 ENGINE = Null;
 

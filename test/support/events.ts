@@ -14,7 +14,10 @@ export interface TestEvent {
 }
 
 /** n valid message events for one tenant, an hour apart from `start`, contacts c0..c(contacts-1). */
-export function messageEvents(n: number, opts: { tenant?: string; start?: number; contacts?: number } = {}): TestEvent[] {
+export function messageEvents(
+  n: number,
+  opts: { tenant?: string; start?: number; contacts?: number } = {},
+): TestEvent[] {
   const start = opts.start ?? Date.UTC(2026, 9, 1);
   const contacts = opts.contacts ?? 50;
   return Array.from({ length: n }, (_, i) => ({

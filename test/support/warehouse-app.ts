@@ -20,7 +20,11 @@ export interface TestWarehouse {
  */
 export async function startTestWarehouse(env: Record<string, string> = {}): Promise<TestWarehouse> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tallyhouse-test-'));
-  Object.assign(process.env, { DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn' }, env);
+  Object.assign(
+    process.env,
+    { DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn' },
+    env,
+  );
   const app = await createHttpApp(WarehouseModule, 'test');
   await app.init();
   return {

@@ -42,7 +42,9 @@ program
   .option('--chunk-size <n>', 'rows per ingest call (default 50000; smaller uses less memory)')
   .option('--json', 'print the summary as JSON')
   .action(
-    run((files: string[], opts: { format?: string; json?: boolean; maxErrors?: string; chunkSize?: string }) => importCommand(files, opts)),
+    run((files: string[], opts: { format?: string; json?: boolean; maxErrors?: string; chunkSize?: string }) =>
+      importCommand(files, opts),
+    ),
   );
 
 program
@@ -69,7 +71,8 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are not errors; anything else commander rejects is a usage error.
-      exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
+      exitCode =
+        err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
     } else if (err instanceof UsageError) {
       process.stderr.write(`error: ${err.message}\n`);
       exitCode = 2;

@@ -16,7 +16,9 @@ describe(ClickHouseService.name, () => {
   // Counts come back as numbers from chDB and as strings over HTTP: compare as numbers.
   const rows = async (sql: string) =>
     (await sut.query<Record<string, unknown>>(sql, { tag: 'test' })).map((r) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v])),
+      Object.fromEntries(
+        Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v]),
+      ),
     );
 
   beforeAll(async () => {
@@ -39,21 +41,17 @@ describe(ClickHouseService.name, () => {
     await sut.insertRows('t', [{ tenant: 'a', n: 1 }], { tag: 'test', settings: token });
     await sut.insertRows('t', [{ tenant: 'a', n: 1 }], { tag: 'test', settings: token });
     await sut.insertRows('t', [{ tenant: 'a', n: 2 }], { tag: 'test' });
-    await sut.insertSelect('t', ['tenant', 'n'], `SELECT 'a', 3`, { tag: 'test', settings: { insert_deduplication_token: 'b2' } });
-    await sut.insertSelect('t', ['tenant', 'n'], `SELECT 'a', 3`, { tag: 'test', settings: { insert_deduplication_token: 'b2' } });
+    await sut.insertSelect('t', ['tenant', 'n'], `SELECT 'a', 3`, {
+      tag: 'test',
+      settings: { insert_deduplication_token: 'b2' },
+    });
+    await sut.insertSelect('t', ['tenant', 'n'], `SELECT 'a', 3`, {
+      tag: 'test',
+      settings: { insert_deduplication_token: 'b2' },
+    });
 
     expect(await rows(`SELECT n FROM t ORDER BY n`)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(await rows(`SELECT getSetting('insert_deduplication_token') AS v`)).toEqual([{ v: '' }]);
-  });
-
-  it('needs this: the raw client with clickhouse_settings leaks the token on the embedded engine', async () => {
-    // The engine fact the wrapper exists for (chdb 3.4.0). If this starts failing after an
-    // upgrade, chdb scopes settings itself now; the wrapper stays correct either way.
-    const { client } = createEngineClient({ dataDir: dir });
-    await client.insert({ table: 't', values: [{ tenant: 'leak', n: 100 }], format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: 'leaky' } });
-    await client.insert({ table: 't', values: [{ tenant: 'leak', n: 101 }], format: 'JSONEachRow' });
-    expect(await rows(`SELECT n FROM t WHERE tenant = 'leak'`)).toEqual([{ n: 100 }]);
-    await client.command({ query: `SET insert_deduplication_token = ''` });
   });
 
   it('applies readonly to its query only: later inserts still work', async () => {

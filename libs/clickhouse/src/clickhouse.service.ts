@@ -76,6 +76,19 @@ export class ClickHouseService implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Inserts rows given as JSON arrays in `columns` order (JSONCompactEachRow):
+   * no key names to write or parse, about twice as fast as JSONEachRow here.
+   */
+  async insertCompact(table: string, columns: readonly string[], lines: string, options: CallOptions): Promise<void> {
+    if (lines.length === 0) return;
+    const query = `INSERT INTO ${table} (${columns.join(', ')}) ${renderSettings(this.tagged(options))} FORMAT JSONCompactEachRow`;
+    await this.run(options, async () => {
+      const result = await this.client.exec({ query, values: Readable.from([lines]) });
+      result.stream.destroy();
+    });
+  }
+
   async insertRows(table: string, rows: readonly object[], options: CallOptions): Promise<void> {
     if (rows.length === 0) return;
     let body = '';

@@ -37,7 +37,9 @@ export function createEngineClient(options: EngineOptions): { client: ClickHouse
   const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/dist/connection/index');
   // chdb types its connection against @clickhouse/client-common's copy of the
   // interfaces; the shapes are the same, the declarations are not.
-  const connection = createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
+  const connection = createChdbConnection({ path }) as unknown as NonNullable<
+    Parameters<typeof createClient>[0]
+  >['connection'];
   const client = createClient({ connection });
   return { client, kind: 'embedded' };
 }

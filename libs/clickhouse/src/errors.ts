@@ -28,7 +28,14 @@ export class ClickHouseQueryError extends Error {
 
 // Server-side codes that mean "try again": overload, network, shutdown.
 const TRANSIENT_CODES = new Set(['159', '202', '203', '209', '210', '236', '242', '252', '319', '394', '425']);
-const TRANSIENT_NODE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const TRANSIENT_NODE_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 
 export function classifyError(err: unknown, tag: string): Error {
   if (err instanceof ClickHouseUnavailableError || err instanceof ClickHouseQueryError) return err;

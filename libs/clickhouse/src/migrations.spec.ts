@@ -50,7 +50,10 @@ describe(MigrationRunner.name, () => {
 
   it('renders the cluster variant from the same statement', () => {
     expect(
-      renderForCluster('CREATE TABLE IF NOT EXISTS rollup_daily (a UInt8) ENGINE = ReplacingMergeTree(built_at) ORDER BY a', 'main'),
+      renderForCluster(
+        'CREATE TABLE IF NOT EXISTS rollup_daily (a UInt8) ENGINE = ReplacingMergeTree(built_at) ORDER BY a',
+        'main',
+      ),
     ).toBe(
       "CREATE TABLE IF NOT EXISTS rollup_daily ON CLUSTER 'main' (a UInt8) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', built_at) ORDER BY a",
     );

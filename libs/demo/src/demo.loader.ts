@@ -1,9 +1,4 @@
-import {
-  type BeforeApplicationShutdown,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
 import { EventIngestService, type IncomingItem } from '@tallyhouse/ingest';
@@ -74,12 +69,17 @@ export class DemoLoader implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** Loads DEMO_EVENTS demo events unless `events` already holds data. */
   async loadIfEmpty(): Promise<DemoLoadResult | null> {
-    const rows = await this.ch.query<{ n: string }>('SELECT count() AS n FROM events', { tag: 'demo:count', idempotent: true });
+    const rows = await this.ch.query<{ n: string }>('SELECT count() AS n FROM events', {
+      tag: 'demo:count',
+      idempotent: true,
+    });
     if (Number(rows[0]?.n ?? 0) > 0) {
       this.logger.log('demo data already loaded (the events table is not empty); skipping');
       return null;
     }
-    this.logger.log(`loading ${this.config.DEMO_EVENTS.toLocaleString('en-US')} demo events in the background (DEMO_DATA=false turns this off)`);
+    this.logger.log(
+      `loading ${this.config.DEMO_EVENTS.toLocaleString('en-US')} demo events in the background (DEMO_DATA=false turns this off)`,
+    );
     return this.load({ events: this.config.DEMO_EVENTS, log: true });
   }
 
@@ -98,18 +98,25 @@ export class DemoLoader implements OnApplicationBootstrap, BeforeApplicationShut
       result.accepted += report.accepted;
       result.duplicates += report.duplicates;
       result.rejected += report.rejected;
-      for (const e of report.errors) if (result.errors.length < 10) result.errors.push({ field: e.field, reason: e.reason });
+      for (const e of report.errors)
+        if (result.errors.length < 10) result.errors.push({ field: e.field, reason: e.reason });
       chunk = [];
       const seconds = (Date.now() - started) / 1000;
       options.onProgress?.({ done: result.events, total, accepted: result.accepted, seconds });
       if (options.log && total > 0 && result.events / total >= nextLog && result.events < total) {
-        this.logger.log(`demo data: ${Math.floor((result.events / total) * 100)}% (${result.events.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events, ${seconds.toFixed(1)} s)`);
+        this.logger.log(
+          `demo data: ${Math.floor((result.events / total) * 100)}% (${result.events.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events, ${seconds.toFixed(1)} s)`,
+        );
         while (nextLog <= result.events / total) nextLog += 0.1;
       }
       // Let HTTP requests in between chunks.
       await new Promise((r) => setImmediate(r));
     };
-    for (const event of generateDemoEvents({ events: total, seed: options.seed ?? DEFAULT_DEMO_SEED, now: options.now })) {
+    for (const event of generateDemoEvents({
+      events: total,
+      seed: options.seed ?? DEFAULT_DEMO_SEED,
+      now: options.now,
+    })) {
       chunk.push(lazyItem(event));
       if (chunk.length >= chunkSize) {
         await flush();
@@ -122,9 +129,12 @@ export class DemoLoader implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.stopping && result.events < total) {
       this.logger.warn(`demo data load stopped at shutdown after ${result.events} of ${total} events`);
     } else if (options.log) {
-      this.logger.log(`Loaded ${result.accepted.toLocaleString('en-US')} demo events for tenants ${names} in ${result.seconds.toFixed(1)} s`);
+      this.logger.log(
+        `Loaded ${result.accepted.toLocaleString('en-US')} demo events for tenants ${names} in ${result.seconds.toFixed(1)} s`,
+      );
     }
-    if (result.rejected > 0) this.logger.warn(`${result.rejected} demo events were rejected: ${JSON.stringify(result.errors[0])}`);
+    if (result.rejected > 0)
+      this.logger.warn(`${result.rejected} demo events were rejected: ${JSON.stringify(result.errors[0])}`);
     return result;
   }
 

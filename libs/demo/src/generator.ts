@@ -342,22 +342,44 @@ function districtPlanner(): Planner {
             }
           }
         }
-        return story(tenant, { campaign_id: campaign, message_id: `${campaign}-email`, org_unit: school, group_id: group }, steps);
+        return story(
+          tenant,
+          { campaign_id: campaign, message_id: `${campaign}-email`, org_unit: school, group_id: group },
+          steps,
+        );
       }
       if (kind === 'register') {
         const contact = user(state.nextNewContact++);
         const school = rng.pick(SCHOOLS);
-        const steps: Step[] = [{ t, type: 'user.registered', contact, extra: { properties: { role: rng.pick(['parent', 'parent', 'student', 'staff']) } } }];
+        const steps: Step[] = [
+          {
+            t,
+            type: 'user.registered',
+            contact,
+            extra: { properties: { role: rng.pick(['parent', 'parent', 'student', 'staff']) } },
+          },
+        ];
         let at = t + rng.int(1, 10) * MINUTE;
         for (let i = rng.int(1, 4); i > 0; i--) {
-          steps.push({ t: at, type: 'user.login', contact, extra: { channel: 'web', platform: rng.pick(['web', 'ios', 'android']) } });
+          steps.push({
+            t: at,
+            type: 'user.login',
+            contact,
+            extra: { channel: 'web', platform: rng.pick(['web', 'ios', 'android']) },
+          });
           at += rng.exp(4 * DAY);
         }
         for (let g = rng.int(0, 3); g > 0; g--) {
           const group = rng.pick(NEWSGROUPS);
           const subAt = t + rng.int(2, 60) * MINUTE;
           steps.push({ t: subAt, type: 'group.subscribed', contact, extra: { group_id: group } });
-          if (rng.chance(0.1)) steps.push({ t: subAt + rng.exp(20 * DAY), type: 'group.unsubscribed', contact, extra: { group_id: group } });
+          if (rng.chance(0.1))
+            steps.push({
+              t: subAt + rng.exp(20 * DAY),
+              type: 'group.unsubscribed',
+              contact,
+              extra: { group_id: group },
+            });
         }
         return story(tenant, { org_unit: school }, steps);
       }
@@ -368,12 +390,22 @@ function districtPlanner(): Planner {
         if (rng.chance(0.15)) steps.push({ t: t + rng.exp(15 * DAY), type: 'group.unsubscribed', contact });
         return story(tenant, { group_id: group }, steps);
       }
-      const contact = rng.chance(0.15) && state.nextNewContact > state.pool
-        ? user(rng.int(state.pool, state.nextNewContact - 1))
-        : pickContact(rng, state, 'u').id;
-      return story(tenant, { channel: 'web', platform: rng.weighted([['web', 0.5], ['ios', 0.3], ['android', 0.2]] as const) }, [
-        { t, type: 'user.login', contact },
-      ]);
+      const contact =
+        rng.chance(0.15) && state.nextNewContact > state.pool
+          ? user(rng.int(state.pool, state.nextNewContact - 1))
+          : pickContact(rng, state, 'u').id;
+      return story(
+        tenant,
+        {
+          channel: 'web',
+          platform: rng.weighted([
+            ['web', 0.5],
+            ['ios', 0.3],
+            ['android', 0.2],
+          ] as const),
+        },
+        [{ t, type: 'user.login', contact }],
+      );
     },
   };
 }
@@ -410,7 +442,11 @@ function brandPlanner(): Planner {
         for (let r = 0; r < recipients; r++) {
           const { id: contact, n } = pickContact(rng, state, 'cust-');
           const extra: Fields | undefined =
-            channel === 'push' ? { platform: n % 9 < 5 ? 'ios' : 'android' } : channel === 'chat' ? { platform: 'web' } : undefined;
+            channel === 'push'
+              ? { platform: n % 9 < 5 ? 'ios' : 'android' }
+              : channel === 'chat'
+                ? { platform: 'web' }
+                : undefined;
           const sentAt = t + rng.int(0, 10 * MINUTE);
           steps.push({ t: sentAt, type: 'message.sent', contact, extra });
           if (rng.chance(BOUNCE[channel])) {
@@ -431,8 +467,17 @@ function brandPlanner(): Planner {
           steps.push({ t: clickedAt, type: 'message.clicked', contact, extra });
           if (!rng.chance(0.35)) continue;
           // Goals mostly within the 30-day attribution window, some after it.
-          const goalAt = clickedAt + (rng.chance(0.88) ? Math.min(30 * DAY - MINUTE, rng.logNormal(DAY, 1.5)) : 30 * DAY + rng.next() * 15 * DAY);
-          steps.push({ t: goalAt, type: 'goal.reached', contact, extra: { ...extra, properties: { goal: 'checkout' } } });
+          const goalAt =
+            clickedAt +
+            (rng.chance(0.88)
+              ? Math.min(30 * DAY - MINUTE, rng.logNormal(DAY, 1.5))
+              : 30 * DAY + rng.next() * 15 * DAY);
+          steps.push({
+            t: goalAt,
+            type: 'goal.reached',
+            contact,
+            extra: { ...extra, properties: { goal: 'checkout' } },
+          });
           if (!rng.chance(0.7)) continue;
           steps.push({
             t: goalAt + rng.int(MINUTE, 30 * MINUTE),
@@ -445,7 +490,13 @@ function brandPlanner(): Planner {
       }
       // A conversation on a social platform or the web chat.
       const social = rng.chance(0.7);
-      const platform = social ? rng.weighted([['facebook', 0.45], ['whatsapp', 0.4], ['twitter', 0.15]] as const) : 'web';
+      const platform = social
+        ? rng.weighted([
+            ['facebook', 0.45],
+            ['whatsapp', 0.4],
+            ['twitter', 0.15],
+          ] as const)
+        : 'web';
       const conversation = `conv-${String(++state.nextId).padStart(7, '0')}`;
       const contact = pickContact(rng, state, 'cust-').id;
       const agent = rng.pick(agents);
@@ -466,13 +517,23 @@ function brandPlanner(): Planner {
           at += rng.logNormal(2 * MINUTE, 0.9);
         }
       }
-      if (rng.chance(0.85)) steps.push({ t: at + rng.logNormal(5 * MINUTE, 1), type: 'conversation.resolved', contact, extra: answered ? { agent_id: agent } : undefined });
+      if (rng.chance(0.85))
+        steps.push({
+          t: at + rng.logNormal(5 * MINUTE, 1),
+          type: 'conversation.resolved',
+          contact,
+          extra: answered ? { agent_id: agent } : undefined,
+        });
       if (answered && rng.chance(0.12)) {
         steps.push({
           t: at + rng.logNormal(6 * HOUR, 1.3),
           type: 'purchase',
           contact,
-          extra: { agent_id: agent, value: Math.round(rng.logNormal(75, 0.6) * 100) / 100, properties: { currency: 'EUR' } },
+          extra: {
+            agent_id: agent,
+            value: Math.round(rng.logNormal(75, 0.6) * 100) / 100,
+            properties: { currency: 'EUR' },
+          },
         });
       }
       return story(tenant, base, steps);
@@ -490,7 +551,11 @@ function kathmanduPlanner(): Planner {
       return diurnal(hour, weekday === 6 ? 0 : 1, 0.6);
     },
     plan(t, rng, state) {
-      const kind = rng.weighted([['push', 0.06], ['register', 0.25], ['login', 0.69]] as const);
+      const kind = rng.weighted([
+        ['push', 0.06],
+        ['register', 0.25],
+        ['login', 0.69],
+      ] as const);
       if (kind === 'push') {
         const campaign = rng.pick(PUSH_CAMPAIGNS);
         const message = `${campaign}-${String(++state.nextId).padStart(5, '0')}`;
@@ -506,7 +571,8 @@ function kathmanduPlanner(): Planner {
           if (!rng.chance(0.4)) continue;
           const viewedAt = deliveredAt + delayWithin7Days(rng, 40 * MINUTE);
           steps.push({ t: viewedAt, type: 'message.viewed', contact, extra });
-          if (rng.chance(0.2)) steps.push({ t: viewedAt + rng.int(1_000, 120_000), type: 'message.clicked', contact, extra });
+          if (rng.chance(0.2))
+            steps.push({ t: viewedAt + rng.int(1_000, 120_000), type: 'message.clicked', contact, extra });
         }
         return story(tenant, { channel: 'push', campaign_id: campaign, message_id: message }, steps);
       }

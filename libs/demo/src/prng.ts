@@ -64,8 +64,18 @@ export class Prng {
     const c = ((this.u32() & 0x3fffffff) | 0x80000000) >>> 0;
     const d = this.u32();
     return (
-      HEX4[a >>> 16] + HEX4[a & 0xffff] + '-' + HEX4[b >>> 16] + '-' + HEX4[b & 0xffff] + '-' +
-      HEX4[c >>> 16] + '-' + HEX4[c & 0xffff] + HEX4[d >>> 16] + HEX4[d & 0xffff]
+      HEX4[a >>> 16] +
+      HEX4[a & 0xffff] +
+      '-' +
+      HEX4[b >>> 16] +
+      '-' +
+      HEX4[b & 0xffff] +
+      '-' +
+      HEX4[c >>> 16] +
+      '-' +
+      HEX4[c & 0xffff] +
+      HEX4[d >>> 16] +
+      HEX4[d & 0xffff]
     );
   }
 }

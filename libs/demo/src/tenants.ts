@@ -52,6 +52,12 @@ export const BRAND_CAMPAIGNS = [
   'winback',
 ] as const;
 
-export const PUSH_CAMPAIGNS = ['data-pack-offer', 'festival-greetings', 'bill-reminder', 'app-update', 'recharge-bonus'] as const;
+export const PUSH_CAMPAIGNS = [
+  'data-pack-offer',
+  'festival-greetings',
+  'bill-reminder',
+  'app-update',
+  'recharge-bonus',
+] as const;
 
 export const SOCIAL_PLATFORMS = ['facebook', 'twitter', 'whatsapp'] as const;

@@ -22,7 +22,11 @@ export const EVENT_JSON_SCHEMA = {
     },
     occurred_at: {
       anyOf: [
-        { type: 'string', maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})$' },
+        {
+          type: 'string',
+          maxLength: 40,
+          pattern: '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})$',
+        },
         { type: 'integer' },
       ],
       description: 'ISO 8601 instant with a zone (Z or ±hh:mm), or epoch milliseconds',

@@ -23,7 +23,9 @@ export async function createHttpApp(root: Type<unknown>, title: string): Promise
     logger: logLevels(config.LOG_LEVEL),
   });
   const limit = config.INGEST_MAX_BODY_BYTES;
-  app.use(express.text({ type: ['application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain'], limit }));
+  app.use(
+    express.text({ type: ['application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain'], limit }),
+  );
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()
     .setTitle(title)

@@ -1,60 +1,73 @@
 import type { ClickHouseService } from '@tallyhouse/clickhouse';
 
-interface NewContact {
+interface BatchContact {
   tenant_id: string;
   contact_id: string;
+  contact_no: number;
   first_seen_at: string;
 }
 
+/** Key of a contact in the `contacts` table and in the maps returned here. */
+export const contactKey = (tenant: string, contact: string) => `${tenant}\0${contact}`;
+
 /**
- * Gives every new contact of a staged batch its dense per-tenant number.
- * Runs inside the single event writer, so numbers are handed out by one
- * allocator per process; the counter is advanced before the contacts are
- * written, so a crash in between leaves a gap, never a number used twice.
+ * Dense per-tenant numbers for the contacts of a staged batch: known ones are
+ * looked up, new ones are handed out. Runs inside the single event writer, so
+ * one allocator per process hands numbers out; the counter is advanced before
+ * the contacts are written, so a crash in between leaves a gap, never a
+ * number used twice.
  */
 export class ContactNumbers {
   private readonly lastNo = new Map<string, number>();
 
   constructor(private readonly ch: ClickHouseService) {}
 
-  async assignNew(staging: string): Promise<number> {
-    const fresh = await this.ch.query<NewContact>(
-      `SELECT s.tenant_id AS tenant_id, s.contact_id AS contact_id, min(s.occurred_at) AS first_seen_at
-       FROM ${staging} AS s
-       LEFT ANTI JOIN contacts AS c ON concat(s.tenant_id, '\\0', s.contact_id) = c.key
-       WHERE s.contact_id != ''
-       GROUP BY s.tenant_id, s.contact_id
+  async resolve(staging: string): Promise<Map<string, number>> {
+    // Distinct contacts first: the direct join then makes one point lookup per contact, not per event.
+    const contacts = await this.ch.query<BatchContact>(
+      `SELECT k.tenant_id AS tenant_id, k.contact_id AS contact_id, c.contact_no AS contact_no, k.first_seen_at AS first_seen_at
+       FROM (
+         SELECT tenant_id, contact_id, concat(tenant_id, '\\0', contact_id) AS key, min(occurred_at) AS first_seen_at
+         FROM ${staging} WHERE contact_id != '' GROUP BY tenant_id, contact_id
+       ) AS k
+       LEFT JOIN contacts AS c ON k.key = c.key
        ORDER BY first_seen_at, contact_id`,
-      { tag: 'writer:new-contacts', settings: { join_algorithm: 'direct' }, idempotent: true },
+      { tag: 'writer:contacts-lookup', settings: { join_algorithm: 'direct' }, idempotent: true },
     );
-    if (fresh.length === 0) return 0;
-    const byTenant = new Map<string, NewContact[]>();
-    for (const c of fresh) {
-      const list = byTenant.get(c.tenant_id) ?? [];
-      list.push(c);
-      byTenant.set(c.tenant_id, list);
+    const numbers = new Map<string, number>();
+    const fresh = new Map<string, BatchContact[]>();
+    for (const c of contacts) {
+      const no = Number(c.contact_no);
+      if (no > 0) numbers.set(contactKey(c.tenant_id, c.contact_id), no);
+      else fresh.set(c.tenant_id, [...(fresh.get(c.tenant_id) ?? []), c]);
     }
+    if (fresh.size > 0) await this.assign(fresh, numbers);
+    return numbers;
+  }
+
+  private async assign(fresh: Map<string, BatchContact[]>, numbers: Map<string, number>): Promise<void> {
     const counters: { tenant_id: string; last_no: number }[] = [];
     const rows: object[] = [];
-    for (const [tenant, list] of byTenant) {
+    for (const [tenant, list] of fresh) {
       const first = (await this.last(tenant)) + 1;
-      list.forEach((c, i) =>
+      const last = first + list.length - 1;
+      if (last > 0xffffffff) throw new Error(`tenant ${tenant} has more than 2^32 contacts`);
+      list.forEach((c, i) => {
+        const key = contactKey(tenant, c.contact_id);
+        numbers.set(key, first + i);
         rows.push({
-          key: `${tenant}\0${c.contact_id}`,
+          key,
           tenant_id: tenant,
           contact_id: c.contact_id,
           contact_no: first + i,
           first_seen_at: c.first_seen_at,
-        }),
-      );
-      const last = first + list.length - 1;
-      if (last > 0xffffffff) throw new Error(`tenant ${tenant} has more than 2^32 contacts`);
+        });
+      });
       counters.push({ tenant_id: tenant, last_no: last });
       this.lastNo.set(tenant, last);
     }
     await this.ch.insertRows('contact_counters', counters, { tag: 'writer:contact-counters' });
     await this.ch.insertRows('contacts', rows, { tag: 'writer:contacts' });
-    return rows.length;
   }
 
   private async last(tenant: string): Promise<number> {

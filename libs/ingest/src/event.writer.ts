@@ -4,7 +4,7 @@ import { AppConfig } from '@tallyhouse/config';
 import { ClickHouseService, ClickHouseUnavailableError } from '@tallyhouse/clickhouse';
 import type { ValidEvent } from '@tallyhouse/events';
 import { MetricsService } from '@tallyhouse/observability';
-import { ContactNumbers } from './contact-numbers';
+import { ContactNumbers, contactKey } from './contact-numbers';
 
 export interface WriteResult {
   accepted: number;
@@ -20,19 +20,35 @@ interface Submission {
   reject: (e: unknown) => void;
 }
 
-const EVENT_COLUMNS = [
-  'event_id', 'tenant_id', 'occurred_at', 'type', 'contact_id', 'contact_no', 'campaign_id', 'message_id',
-  'channel', 'platform', 'org_unit', 'group_id', 'conversation_id', 'agent_id', 'value', 'properties', 'source',
+export const EVENT_COLUMNS = [
+  'event_id',
+  'tenant_id',
+  'occurred_at',
+  'type',
+  'contact_id',
+  'contact_no',
+  'campaign_id',
+  'message_id',
+  'channel',
+  'platform',
+  'org_unit',
+  'group_id',
+  'conversation_id',
+  'agent_id',
+  'value',
+  'properties',
+  'source',
 ] as const;
 
 /**
  * The one path by which events reach the `events` table (HTTP, files, Kafka).
  *
  * Submissions from concurrent callers are coalesced into large blocks (the
- * engine inserts big blocks far faster than many small ones). Each block is
- * staged in a Memory table, then moved into `events` in one INSERT ... SELECT
- * that skips events already stored and attaches contact numbers. A single
- * flush runs at a time, so deduplication and numbering see a consistent state.
+ * engine inserts big blocks far faster than many small ones). The keys of a
+ * block are staged in a Memory table so the engine can name the events already
+ * stored and the contacts' numbers; then the rest of the block is inserted into
+ * `events` (which feeds every view) in one insert. A single flush runs at a
+ * time, so deduplication and numbering see a consistent state.
  *
  * Duplicate = same tenant_id, event_id and occurred_at as a stored event (a
  * retry resends the same event). The lookup is bounded by the block's time
@@ -80,7 +96,9 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.idle();
     if (this.ch.engine === 'server') {
-      await this.ch.command(`DROP TABLE IF EXISTS ${this.staging}`, { tag: 'writer:drop-staging' }).catch(() => undefined);
+      await this.ch
+        .command(`DROP TABLE IF EXISTS ${this.staging}`, { tag: 'writer:drop-staging' })
+        .catch(() => undefined);
     }
   }
 
@@ -141,10 +159,11 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
     await this.init();
     const started = process.hrtime.bigint();
     const results: WriteResult[] = batch.map(() => ({ accepted: 0, duplicates: 0, duplicateIndexes: [] }));
-    // seq -> (submission, index); events repeated inside the block are duplicates at once.
+    // Position in the block -> (submission, index); events repeated inside the block are duplicates at once.
     const owners: [number, number][] = [];
+    const block: { event: ValidEvent; source: string }[] = [];
     const seen = new Set<string>();
-    let body = '';
+    let keys = '';
     batch.forEach((s, b) => {
       s.events.forEach((e, i) => {
         const key = `${e.tenant_id}\0${e.event_id}\0${e.occurred_ms}`;
@@ -153,21 +172,27 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
           return;
         }
         seen.add(key);
-        body += stagingRow(owners.length, e, s.source);
+        keys += JSON.stringify([owners.length, e.tenant_id, e.event_id, e.occurred_at, e.contact_id]) + '\n';
         owners.push([b, i]);
+        block.push({ event: e, source: s.source });
       });
     });
 
-    if (owners.length > 0) {
+    if (block.length > 0) {
+      // Only the keys go through staging; the events themselves are parsed once, by the final insert.
       await this.ch.command(`TRUNCATE TABLE ${this.staging}`, { tag: 'writer:truncate' });
-      await this.ch.insertJson(this.staging, body, { tag: 'writer:stage' });
-      const stored = await this.storedBefore();
+      await this.ch.insertCompact(this.staging, STAGING_COLUMNS, keys, { tag: 'writer:stage' });
+      const stored = new Set(await this.storedBefore());
       for (const seq of stored) {
         const [b, i] = owners[seq];
         results[b].duplicateIndexes.push(i);
       }
-      await this.contacts.assignNew(this.staging);
-      await this.moveIntoEvents(stored);
+      const numbers = await this.contacts.resolve(this.staging);
+      let rows = '';
+      block.forEach(({ event, source }, seq) => {
+        if (!stored.has(seq)) rows += eventRow(event, numbers, source);
+      });
+      await this.ch.insertCompact('events', EVENT_COLUMNS, rows, { tag: 'writer:insert-events' });
     }
 
     batch.forEach((s, b) => {
@@ -178,8 +203,8 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
       this.metrics.eventsAccepted.inc({ source: s.source }, r.accepted);
       if (r.duplicates) this.metrics.eventsDuplicate.inc({ source: s.source }, r.duplicates);
     });
-    this.metrics.flushRows.observe(owners.length);
-    this.logger.debug(`flushed ${owners.length} rows in ${Number(process.hrtime.bigint() - started) / 1e6} ms`);
+    this.metrics.flushRows.observe(block.length);
+    this.logger.debug(`flushed ${block.length} rows in ${Number(process.hrtime.bigint() - started) / 1e6} ms`);
     return results;
   }
 
@@ -199,41 +224,32 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
     );
     return rows.map((r) => Number(r.seq));
   }
-
-  private async moveIntoEvents(skip: number[]): Promise<void> {
-    await this.ch.insertSelect(
-      'events',
-      EVENT_COLUMNS,
-      `SELECT s.event_id, s.tenant_id, s.occurred_at, s.type, s.contact_id, c.contact_no, s.campaign_id, s.message_id,
-              s.channel, s.platform, s.org_unit, s.group_id, s.conversation_id, s.agent_id, s.value, s.properties, s.source
-       FROM ${this.staging} AS s
-       LEFT JOIN contacts AS c ON concat(s.tenant_id, '\\0', s.contact_id) = c.key
-       ${skip.length ? 'WHERE s.seq NOT IN {skip:Array(UInt32)}' : ''}`,
-      { tag: 'writer:insert-events', params: skip.length ? { skip } : undefined, settings: { join_algorithm: 'direct' } },
-    );
-  }
 }
 
-function stagingRow(seq: number, e: ValidEvent, source: string): string {
+const STAGING_COLUMNS = ['seq', 'tenant_id', 'event_id', 'occurred_at', 'contact_id'] as const;
+
+/** One events row in EVENT_COLUMNS order. */
+function eventRow(e: ValidEvent, numbers: Map<string, number>, source: string): string {
+  const contactNo = e.contact_id ? (numbers.get(contactKey(e.tenant_id, e.contact_id)) ?? 0) : 0;
   return (
-    JSON.stringify({
-      seq,
-      event_id: e.event_id,
-      tenant_id: e.tenant_id,
-      occurred_at: e.occurred_at,
-      type: e.type,
-      contact_id: e.contact_id,
-      campaign_id: e.campaign_id,
-      message_id: e.message_id,
-      channel: e.channel,
-      platform: e.platform,
-      org_unit: e.org_unit,
-      group_id: e.group_id,
-      conversation_id: e.conversation_id,
-      agent_id: e.agent_id,
-      value: e.value,
-      properties: e.properties,
+    JSON.stringify([
+      e.event_id,
+      e.tenant_id,
+      e.occurred_at,
+      e.type,
+      e.contact_id,
+      contactNo,
+      e.campaign_id,
+      e.message_id,
+      e.channel,
+      e.platform,
+      e.org_unit,
+      e.group_id,
+      e.conversation_id,
+      e.agent_id,
+      e.value,
+      e.properties,
       source,
-    }) + '\n'
+    ]) + '\n'
   );
 }

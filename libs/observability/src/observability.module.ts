@@ -4,5 +4,9 @@ import { HealthService } from './health.service';
 import { MetricsService } from './metrics.service';
 
 @Global()
-@Module({ controllers: [HealthController], providers: [MetricsService, HealthService], exports: [MetricsService, HealthService] })
+@Module({
+  controllers: [HealthController],
+  providers: [MetricsService, HealthService],
+  exports: [MetricsService, HealthService],
+})
 export class ObservabilityModule {}

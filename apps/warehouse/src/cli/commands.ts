@@ -46,9 +46,13 @@ export async function migrateCommand(opts: { status?: boolean }): Promise<number
   });
 }
 
-export async function importCommand(files: string[], opts: { format?: string; json?: boolean; maxErrors?: string; chunkSize?: string }): Promise<number> {
+export async function importCommand(
+  files: string[],
+  opts: { format?: string; json?: boolean; maxErrors?: string; chunkSize?: string },
+): Promise<number> {
   const chunkSize = opts.chunkSize === undefined ? undefined : Number(opts.chunkSize);
-  if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize > 0)) throw new UsageError(`--chunk-size must be a positive whole number, got "${opts.chunkSize}"`);
+  if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize > 0))
+    throw new UsageError(`--chunk-size must be a positive whole number, got "${opts.chunkSize}"`);
   // Check every file before anything is stored: a typo in the second name should not half-import.
   const checked = files.map((file) => {
     try {
@@ -82,7 +86,10 @@ export async function importCommand(files: string[], opts: { format?: string; js
   });
   const peak = rss?.stop();
   if (opts.json) out(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries));
-  if (peak !== undefined) out(`peak_rss_mb=${(peak / 1048576).toFixed(1)} peak_js_mb=${(rss!.peakJs / 1048576).toFixed(1)} peak_heap_mb=${(rss!.peakHeap / 1048576).toFixed(1)} peak_external_mb=${(rss!.peakExternal / 1048576).toFixed(1)}`);
+  if (peak !== undefined)
+    out(
+      `peak_rss_mb=${(peak / 1048576).toFixed(1)} peak_js_mb=${(rss!.peakJs / 1048576).toFixed(1)} peak_heap_mb=${(rss!.peakHeap / 1048576).toFixed(1)} peak_external_mb=${(rss!.peakExternal / 1048576).toFixed(1)}`,
+    );
   return summaries.some((s) => s.rejected > 0) ? 1 : 0;
 }
 
@@ -97,9 +104,15 @@ function printImportSummary(s: ImportSummary): void {
   }
 }
 
-export async function demoCommand(opts: { events: string; seed?: string; out?: string; now?: string }): Promise<number> {
+export async function demoCommand(opts: {
+  events: string;
+  seed?: string;
+  out?: string;
+  now?: string;
+}): Promise<number> {
   const events = Number(opts.events);
-  if (!Number.isInteger(events) || events < 0) throw new UsageError(`--events must be a whole number, got "${opts.events}"`);
+  if (!Number.isInteger(events) || events < 0)
+    throw new UsageError(`--events must be a whole number, got "${opts.events}"`);
   const seed = opts.seed === undefined ? DEFAULT_DEMO_SEED : Number(opts.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got "${opts.seed}"`);
   const now = opts.now === undefined ? new Date() : new Date(opts.now);
@@ -127,7 +140,9 @@ export async function demoCommand(opts: { events: string; seed?: string; out?: s
     bar.update(n);
     bar.stop();
     const s = (Date.now() - started) / 1000;
-    out(`wrote ${fmt(n)} demo events to ${opts.out} in ${s.toFixed(1)} s (${fmt(n / Math.max(s, 0.001))} events/s, seed ${seed})`);
+    out(
+      `wrote ${fmt(n)} demo events to ${opts.out} in ${s.toFixed(1)} s (${fmt(n / Math.max(s, 0.001))} events/s, seed ${seed})`,
+    );
     return 0;
   }
 
@@ -154,11 +169,17 @@ export async function demoCommand(opts: { events: string; seed?: string; out?: s
 function parseDate(name: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--${name} must be a date (YYYY-MM-DD or ISO 8601), got "${value}"`);
+  if (Number.isNaN(d.getTime()))
+    throw new UsageError(`--${name} must be a date (YYYY-MM-DD or ISO 8601), got "${value}"`);
   return d;
 }
 
-export async function rollupCommand(opts: { from?: string; to?: string; tenant?: string; force?: boolean }): Promise<number> {
+export async function rollupCommand(opts: {
+  from?: string;
+  to?: string;
+  tenant?: string;
+  force?: boolean;
+}): Promise<number> {
   const from = parseDate('from', opts.from);
   const to = parseDate('to', opts.to);
   if (from && to && from >= to) throw new UsageError('--from must be before --to');

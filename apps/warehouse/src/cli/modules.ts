@@ -13,7 +13,8 @@ import { RollupsModule } from '@tallyhouse/rollups';
     { provide: ClickHouseService, useFactory: createClickHouseService, inject: [AppConfig] },
     {
       provide: MigrationRunner,
-      useFactory: (ch: ClickHouseService, config: AppConfig) => new MigrationRunner(ch, { cluster: config.CLICKHOUSE_CLUSTER }),
+      useFactory: (ch: ClickHouseService, config: AppConfig) =>
+        new MigrationRunner(ch, { cluster: config.CLICKHOUSE_CLUSTER }),
       inject: [ClickHouseService, AppConfig],
     },
   ],

@@ -52,7 +52,12 @@ export interface ImportOptions {
 /** The file cannot be imported as asked (missing, unreadable, unknown format): nothing was read. */
 export class ImportUsageError extends Error {}
 
-const FORMATS: Record<string, ImportFormat> = { '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'ndjson', '.csv': 'csv' };
+const FORMATS: Record<string, ImportFormat> = {
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+  '.json': 'ndjson',
+  '.csv': 'csv',
+};
 
 /** Event fields a CSV header may name; `properties.<key>` columns fill properties. */
 const NUMERIC = new Set(['value']);
@@ -74,12 +79,15 @@ export class FileImporter {
 
   static formatOf(file: string, format?: string): ImportFormat {
     if (format !== undefined) {
-      if (format !== 'ndjson' && format !== 'csv') throw new ImportUsageError(`unknown format "${format}" (use ndjson or csv)`);
+      if (format !== 'ndjson' && format !== 'csv')
+        throw new ImportUsageError(`unknown format "${format}" (use ndjson or csv)`);
       return format;
     }
     const f = FORMATS[extname(file).toLowerCase()];
     if (!f) {
-      throw new ImportUsageError(`cannot tell the format of ${file} from its extension (.ndjson, .jsonl, .csv); pass --format ndjson|csv`);
+      throw new ImportUsageError(
+        `cannot tell the format of ${file} from its extension (.ndjson, .jsonl, .csv); pass --format ndjson|csv`,
+      );
     }
     return f;
   }
@@ -94,7 +102,9 @@ export class FileImporter {
     } catch (err) {
       if (err instanceof ImportUsageError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      throw new ImportUsageError(code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${(err as Error).message}`);
+      throw new ImportUsageError(
+        code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${(err as Error).message}`,
+      );
     }
     return { format: FileImporter.formatOf(file, format), bytes };
   }
@@ -206,7 +216,10 @@ async function* csvRows(stream: NodeJS.ReadableStream): AsyncGenerator<Row> {
       skip_records_with_error: true,
       on_skip: (err, raw) => {
         const line = (err as { lines?: number } | undefined)?.lines ?? 0;
-        skipped.push({ item: { parseError: `invalid CSV: ${err?.message ?? 'unreadable record'}`, raw: raw ?? '' }, line });
+        skipped.push({
+          item: { parseError: `invalid CSV: ${err?.message ?? 'unreadable record'}`, raw: raw ?? '' },
+          line,
+        });
         return undefined;
       },
     }),

@@ -28,7 +28,10 @@ export class EventsController {
   @ApiConsumes('application/json', 'application/x-ndjson')
   @ApiBody({ schema: { type: 'array', items: EVENT_JSON_SCHEMA as object } })
   @ApiOkResponse({ type: IngestReportDto })
-  async post(@Body() body: unknown, @Headers('content-type') contentType = 'application/json'): Promise<IngestReportDto> {
+  async post(
+    @Body() body: unknown,
+    @Headers('content-type') contentType = 'application/json',
+  ): Promise<IngestReportDto> {
     const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
     try {
       const items = parseEventsBody(text, contentType, this.config.INGEST_MAX_EVENTS);

@@ -36,7 +36,13 @@ export function parseEventsBody(body: string, contentType: string, maxEvents: nu
   }
   const values = Array.isArray(parsed) ? parsed : [parsed];
   if (values.length > maxEvents) throw tooMany(values.length, maxEvents);
-  return values.map((value) => ({ value, raw: JSON.stringify(value) }));
+  // The text is only needed for a dead letter, so it is built only then.
+  return values.map((value) => ({
+    value,
+    get raw() {
+      return JSON.stringify(value);
+    },
+  }));
 }
 
 function tooMany(n: number, max: number): BodyError {

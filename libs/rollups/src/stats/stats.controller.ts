@@ -24,7 +24,8 @@ export class StatsController {
   async get(@Query() q: StatsQueryDto): Promise<StatsDto> {
     const to = q.to ? Date.parse(q.to) : Date.now();
     const from = q.from ? Date.parse(q.from) : to - 30 * 86_400_000;
-    if (!(from < to)) throw new BadRequestException({ statusCode: 400, message: 'from must be before to', field: 'from' });
+    if (!(from < to))
+      throw new BadRequestException({ statusCode: 400, message: 'from must be before to', field: 'from' });
     // Buckets are 15 minutes: round outward so every event in [from, to) is counted, and say so.
     const start = Math.floor(from / QUARTER_HOUR) * QUARTER_HOUR;
     const end = Math.ceil(to / QUARTER_HOUR) * QUARTER_HOUR;
@@ -40,7 +41,12 @@ export class StatsController {
     return {
       from: new Date(start).toISOString(),
       to: new Date(end).toISOString(),
-      rows: rows.map((r) => ({ tenant_id: r.tenant_id, type: r.type, events: Number(r.events), contacts: Number(r.contacts) })),
+      rows: rows.map((r) => ({
+        tenant_id: r.tenant_id,
+        type: r.type,
+        events: Number(r.events),
+        contacts: Number(r.contacts),
+      })),
     };
   }
 }
