@@ -21,7 +21,7 @@ function startWarehouse(dataDir: string, port: number): ChildProcess {
         ROLLUP_SCHEDULER: 'false',
         LOG_LEVEL: 'warn',
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
 }
@@ -52,7 +52,7 @@ describe('a restarted warehouse', () => {
   let child: ChildProcess | undefined;
   afterAll(async () => {
     // Never delete the data directory under a live process.
-    if (child && child.exitCode === null) await stop(child, 'SIGKILL');
+    if (child && child.exitCode === null && child.signalCode === null) await stop(child, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
