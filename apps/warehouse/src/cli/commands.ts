@@ -64,6 +64,7 @@ export async function importCommand(
   const rss = process.env.TALLYHOUSE_REPORT_RSS === '1' ? new RssTracker() : null;
   const summaries = await withContext(CliImportModule, async (app) => {
     const importer = app.get(FileImporter);
+    rss?.markBase();
     const done: ImportSummary[] = [];
     for (const { file, format, bytes } of checked) {
       const bar = progressBar(file, 'rows');
@@ -88,7 +89,7 @@ export async function importCommand(
   if (opts.json) out(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries));
   if (peak !== undefined)
     out(
-      `peak_rss_mb=${(peak / 1048576).toFixed(1)} peak_js_mb=${(rss!.peakJs / 1048576).toFixed(1)} peak_heap_mb=${(rss!.peakHeap / 1048576).toFixed(1)} peak_external_mb=${(rss!.peakExternal / 1048576).toFixed(1)}`,
+      `base_rss_mb=${(rss!.base / 1048576).toFixed(1)} peak_rss_mb=${(peak / 1048576).toFixed(1)} peak_js_mb=${(rss!.peakJs / 1048576).toFixed(1)} peak_heap_mb=${(rss!.peakHeap / 1048576).toFixed(1)} peak_external_mb=${(rss!.peakExternal / 1048576).toFixed(1)}`,
     );
   return summaries.some((s) => s.rejected > 0) ? 1 : 0;
 }

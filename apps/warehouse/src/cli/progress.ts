@@ -24,6 +24,8 @@ export class RssTracker {
   peakJs = 0;
   peakHeap = 0;
   peakExternal = 0;
+  /** RSS once the engine is open and migrated, before any work: what the import adds is peak - base. */
+  base = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor() {
@@ -38,6 +40,11 @@ export class RssTracker {
     if (js > this.peakJs) this.peakJs = js;
     if (m.heapUsed > this.peakHeap) this.peakHeap = m.heapUsed;
     if (m.external > this.peakExternal) this.peakExternal = m.external;
+  }
+
+  markBase(): void {
+    this.base = process.memoryUsage().rss;
+    this.peak = this.base;
   }
 
   stop(): number {
