@@ -3,11 +3,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
 import { DemoModule } from '@tallyhouse/demo';
-import { IngestHttpModule } from '@tallyhouse/ingest';
+import { IngestHttpModule, KafkaIngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { RollupsModule } from '@tallyhouse/rollups';
 
-/** The all-in-one process: ingest, rollups and the API on one engine (the embedded default). */
+/** The all-in-one process: ingest (HTTP, and Kafka when KAFKA_BROKERS is set), rollups and the API on one engine (the embedded default). */
 @Module({
   imports: [
     AppConfigModule,
@@ -15,6 +15,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     ClickHouseModule,
     ScheduleModule.forRoot(),
     IngestHttpModule,
+    KafkaIngestModule,
     RollupsModule,
     DemoModule,
   ],

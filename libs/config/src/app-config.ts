@@ -44,6 +44,11 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000) INGEST_FLUSH_ROWS = 100_000;
   /** How long after the original a repeated event_id is still caught (0 = always). */
   @Transform(toInt) @IsInt() @Min(0) @Max(3650) DEDUP_WINDOW_DAYS = 7;
+  /**
+   * Insert deduplication tokens on every events insert (what makes a retried
+   * Kafka range count once). Off only to show, in a test, what breaks without them.
+   */
+  @Transform(toBool) @IsBoolean() INGEST_DEDUP_TOKENS = true;
   /** Events further in the future than this are rejected (clock skew allowance). */
   @Transform(toInt) @IsInt() @Min(0) @Max(24 * 365) EVENT_MAX_FUTURE_HOURS = 24;
 
@@ -58,6 +63,22 @@ export class AppConfig {
   /** Run the rollup job on a schedule in this process. */
   @Transform(toBool) @IsBoolean() ROLLUP_SCHEDULER = true;
 
+  /** Kafka brokers (host:port,host:port). Set: this process consumes KAFKA_TOPIC. */
+  @IsOptional()
+  @Matches(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
+  KAFKA_BROKERS?: string;
+  @Matches(/^[A-Za-z0-9._-]{1,249}$/, { message: 'KAFKA_TOPIC must be a valid Kafka topic name' })
+  KAFKA_TOPIC = 'tallyhouse.events';
+  @IsString() KAFKA_GROUP = 'tallyhouse-ingest';
+  @IsString() KAFKA_CLIENT_ID = 'tallyhouse';
+  /** Partitions of the topic when the consumer has to create it. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000) KAFKA_TOPIC_PARTITIONS = 3;
+  /** Most messages of one partition stored (and committed) as one offset range. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000) KAFKA_MAX_BATCH_EVENTS = 20_000;
+  /** Larger messages are dead-lettered (their first 64 KiB kept). */
+  @Transform(toInt) @IsInt() @Min(1024) KAFKA_MAX_MESSAGE_BYTES = 1024 * 1024;
+  @Transform(toInt) @IsInt() @Min(3000) KAFKA_SESSION_TIMEOUT_MS = 30_000;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL = 'log';
 }
 
@@ -67,7 +88,7 @@ export class ConfigValidationError extends Error {}
 export function validateConfig(env: Record<string, unknown>): AppConfig {
   const known = Object.keys(new AppConfig());
   const picked: Record<string, unknown> = {};
-  for (const key of [...known, 'CLICKHOUSE_URL', 'CLICKHOUSE_CLUSTER']) {
+  for (const key of [...known, 'CLICKHOUSE_URL', 'CLICKHOUSE_CLUSTER', 'KAFKA_BROKERS']) {
     if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
   }
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });

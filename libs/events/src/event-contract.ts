@@ -60,7 +60,9 @@ export class EventContract {
     if (!this.validateSchema(input)) return { ok: false, error: describe(this.validateSchema.errors?.[0]) };
     const e = input as unknown as Record<string, unknown>;
     const ms = typeof e.occurred_at === 'number' ? e.occurred_at : Date.parse(e.occurred_at as string);
-    if (!Number.isFinite(ms)) return fail('occurred_at', 'is not a valid date');
+    if (!Number.isFinite(ms) || (typeof e.occurred_at === 'string' && !isRealCalendarDate(e.occurred_at))) {
+      return fail('occurred_at', 'is not a valid date');
+    }
     if (ms < EARLIEST_EVENT_MS) {
       return fail('occurred_at', 'is before 2000-01-01 (numbers are epoch milliseconds)');
     }
@@ -93,6 +95,19 @@ export class EventContract {
       },
     };
   }
+}
+
+/**
+ * Date.parse rolls impossible dates over (2026-02-30 becomes 2026-03-02, hour
+ * 24 the next day): check the written day and time exist.
+ */
+function isRealCalendarDate(iso: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?/.exec(iso);
+  if (!m) return true; // other shapes are left to the schema's pattern
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return false;
+  return m[4] === undefined || (Number(m[4]) <= 23 && Number(m[5]) <= 59);
 }
 
 function str(v: unknown): string {

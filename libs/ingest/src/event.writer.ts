@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppConfig } from '@tallyhouse/config';
-import { ClickHouseService, ClickHouseUnavailableError } from '@tallyhouse/clickhouse';
+import { ClickHouseQueryError, ClickHouseService, ClickHouseUnavailableError } from '@tallyhouse/clickhouse';
 import type { ValidEvent } from '@tallyhouse/events';
 import { MetricsService } from '@tallyhouse/observability';
 import { ContactNumbers, contactKey } from './contact-numbers';
@@ -11,11 +12,24 @@ export interface WriteResult {
   duplicates: number;
   /** Positions (in the submitted array) of the events that were duplicates. */
   duplicateIndexes: number[];
+  /** Events the engine itself refused (a poison row isolated from its block), with the engine's reason. */
+  refused: { index: number; reason: string }[];
+}
+
+export interface WriteOptions {
+  /**
+   * Names exactly this set of events across retries (a Kafka topic, partition
+   * and offset range). It is flushed alone, as its own block, under an insert
+   * deduplication token made from it: a retry after a crash stores nothing twice,
+   * in events or in any view. Without it each flush gets a fresh token.
+   */
+  batchKey?: string;
 }
 
 interface Submission {
   events: readonly ValidEvent[];
   source: string;
+  batchKey?: string;
   resolve: (r: WriteResult) => void;
   reject: (e: unknown) => void;
 }
@@ -38,6 +52,7 @@ export const EVENT_COLUMNS = [
   'value',
   'properties',
   'source',
+  'ingest_batch',
 ] as const;
 
 /**
@@ -80,10 +95,10 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Stores the events (or recognises them as duplicates); resolves once they are durable. */
-  write(events: readonly ValidEvent[], source: string): Promise<WriteResult> {
-    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, duplicateIndexes: [] });
+  write(events: readonly ValidEvent[], source: string, options: WriteOptions = {}): Promise<WriteResult> {
+    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, duplicateIndexes: [], refused: [] });
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, source, resolve, reject });
+      this.queue.push({ events, source, batchKey: options.batchKey, resolve, reject });
       this.drain();
     });
   }
@@ -134,6 +149,8 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
     let rows = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0];
+      // A keyed submission is a block of its own: its token must name exactly its events.
+      if (batch.length > 0 && (next.batchKey || batch[0].batchKey)) break;
       if (batch.length > 0 && rows + next.events.length > this.config.INGEST_FLUSH_ROWS) break;
       batch.push(this.queue.shift()!);
       rows += next.events.length;
@@ -142,9 +159,11 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async flushWithRetry(batch: Submission[]): Promise<WriteResult[]> {
+    // One token for every attempt: a retry after a partly stored block completes it (see flush).
+    const token = batch[0].batchKey ?? randomUUID();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.flush(batch);
+        return await this.flush(batch, token);
       } catch (err) {
         // Safe to run again: a repeated flush finds the events it already stored as duplicates.
         if (!(err instanceof ClickHouseUnavailableError) || attempt >= 5) throw err;
@@ -155,10 +174,11 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async flush(batch: Submission[]): Promise<WriteResult[]> {
+  private async flush(batch: Submission[], token: string): Promise<WriteResult[]> {
     await this.init();
     const started = process.hrtime.bigint();
-    const results: WriteResult[] = batch.map(() => ({ accepted: 0, duplicates: 0, duplicateIndexes: [] }));
+    const results: WriteResult[] = batch.map(() => ({ accepted: 0, duplicates: 0, duplicateIndexes: [], refused: [] }));
+    const ingestBatch = batchNumber(token);
     // Position in the block -> (submission, index); events repeated inside the block are duplicates at once.
     const owners: [number, number][] = [];
     const block: { event: ValidEvent; source: string }[] = [];
@@ -182,24 +202,27 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
       // Only the keys go through staging; the events themselves are parsed once, by the final insert.
       await this.ch.command(`TRUNCATE TABLE ${this.staging}`, { tag: 'writer:truncate' });
       await this.ch.insertCompact(this.staging, STAGING_COLUMNS, keys, { tag: 'writer:stage' });
-      const stored = new Set(await this.storedBefore());
+      const stored = new Set(await this.storedBefore(ingestBatch));
       for (const seq of stored) {
         const [b, i] = owners[seq];
         results[b].duplicateIndexes.push(i);
       }
       const numbers = await this.contacts.resolve(this.staging);
-      let rows = '';
+      const rows: Row[] = [];
       block.forEach(({ event, source }, seq) => {
-        if (!stored.has(seq)) rows += eventRow(event, numbers, source);
+        if (!stored.has(seq)) rows.push({ seq, line: eventRow(event, numbers, source, ingestBatch) });
       });
-      await this.ch.insertCompact('events', EVENT_COLUMNS, rows, { tag: 'writer:insert-events' });
+      for (const { seq, reason } of await this.insertIsolatingPoison(rows, token)) {
+        const [b, i] = owners[seq];
+        results[b].refused.push({ index: i, reason });
+      }
     }
 
     batch.forEach((s, b) => {
       const r = results[b];
       r.duplicateIndexes.sort((x, y) => x - y);
       r.duplicates = r.duplicateIndexes.length;
-      r.accepted = s.events.length - r.duplicates;
+      r.accepted = s.events.length - r.duplicates - r.refused.length;
       this.metrics.eventsAccepted.inc({ source: s.source }, r.accepted);
       if (r.duplicates) this.metrics.eventsDuplicate.inc({ source: s.source }, r.duplicates);
     });
@@ -208,8 +231,42 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
     return results;
   }
 
-  /** Staged rows whose event is already in `events` (within the dedup window). */
-  private async storedBefore(): Promise<number[]> {
+  /**
+   * Inserts the rows under `token`. If the engine refuses the block (not an
+   * outage: a query error), the block is split in halves, each under a token
+   * derived from this one, down to the single rows it refuses: a poison event
+   * cannot hold back its neighbours, and a retry splits the same way.
+   */
+  private async insertIsolatingPoison(rows: Row[], token: string): Promise<{ seq: number; reason: string }[]> {
+    if (rows.length === 0) return [];
+    try {
+      await this.ch.insertCompact('events', EVENT_COLUMNS, rows.map((r) => r.line).join(''), {
+        tag: 'writer:insert-events',
+        settings: this.config.INGEST_DEDUP_TOKENS
+          ? {
+              insert_deduplicate: 1,
+              insert_deduplication_token: token,
+              deduplicate_blocks_in_dependent_materialized_views: 1,
+            }
+          : { insert_deduplicate: 0 },
+      });
+      return [];
+    } catch (err) {
+      if (!(err instanceof ClickHouseQueryError)) throw err;
+      if (rows.length === 1) {
+        this.logger.warn(`the engine refused one event: ${err.message}`);
+        return [{ seq: rows[0].seq, reason: `refused by ClickHouse: ${err.message.split('\n')[0].slice(0, 500)}` }];
+      }
+      const half = Math.ceil(rows.length / 2);
+      return [
+        ...(await this.insertIsolatingPoison(rows.slice(0, half), `${token}/a`)),
+        ...(await this.insertIsolatingPoison(rows.slice(half), `${token}/b`)),
+      ];
+    }
+  }
+
+  /** Staged rows whose event another flush already stored (within the dedup window). */
+  private async storedBefore(ingestBatch: number): Promise<number[]> {
     const windowDays = this.config.DEDUP_WINDOW_DAYS;
     const rows = await this.ch.query<{ seq: number }>(
       `SELECT s.seq AS seq FROM ${this.staging} AS s
@@ -218,9 +275,10 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
          WHERE tenant_id IN (SELECT DISTINCT tenant_id FROM ${this.staging})
            AND occurred_at >= (SELECT min(occurred_at) FROM ${this.staging})
            AND occurred_at <= (SELECT max(occurred_at) FROM ${this.staging})
+           AND ingest_batch != {batch:UInt64}
            ${windowDays > 0 ? 'AND ingested_at >= now64(3) - toIntervalDay({window:UInt32})' : ''}
        )`,
-      { tag: 'writer:dedup', params: windowDays > 0 ? { window: windowDays } : undefined, idempotent: true },
+      { tag: 'writer:dedup', params: { batch: ingestBatch, window: windowDays }, idempotent: true },
     );
     return rows.map((r) => Number(r.seq));
   }
@@ -228,8 +286,22 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
 
 const STAGING_COLUMNS = ['seq', 'tenant_id', 'event_id', 'occurred_at', 'contact_id'] as const;
 
+interface Row {
+  /** Position in the flushed block. */
+  seq: number;
+  line: string;
+}
+
+/**
+ * The flush's number in events.ingest_batch: 48 bits of a hash of its token,
+ * so a retry of the same Kafka range has the same number (and a JS number holds it exactly).
+ */
+function batchNumber(token: string): number {
+  return createHash('sha256').update(token).digest().readUIntBE(0, 6);
+}
+
 /** One events row in EVENT_COLUMNS order. */
-function eventRow(e: ValidEvent, numbers: Map<string, number>, source: string): string {
+function eventRow(e: ValidEvent, numbers: Map<string, number>, source: string, ingestBatch: number): string {
   const contactNo = e.contact_id ? (numbers.get(contactKey(e.tenant_id, e.contact_id)) ?? 0) : 0;
   return (
     JSON.stringify([
@@ -250,6 +322,7 @@ function eventRow(e: ValidEvent, numbers: Map<string, number>, source: string): 
       e.value,
       e.properties,
       source,
+      ingestBatch,
     ]) + '\n'
   );
 }

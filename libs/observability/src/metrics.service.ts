@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of this process, served at GET /metrics. */
 @Injectable()
@@ -39,6 +39,40 @@ export class MetricsService {
     name: 'tallyhouse_writer_flush_rows',
     help: 'Rows per insert the event writer made',
     buckets: [10, 100, 1000, 5000, 10000, 50000, 100000],
+    registers: [this.registry],
+  });
+
+  readonly deadLetters = new Counter({
+    name: 'tallyhouse_dead_letters_total',
+    help: 'Rows written to dead_letters, by source and kind of fault',
+    labelNames: ['source', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly kafkaMessages = new Counter({
+    name: 'tallyhouse_kafka_messages_total',
+    help: 'Kafka messages stored (as events, duplicates or dead letters) and committed',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly kafkaLag = new Gauge({
+    name: 'tallyhouse_kafka_consumer_lag',
+    help: 'Messages in the partition after the last committed offset',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly kafkaBatchSeconds = new Histogram({
+    name: 'tallyhouse_kafka_batch_seconds',
+    help: 'Time to store one offset range and commit it',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly kafkaInsertFailures = new Counter({
+    name: 'tallyhouse_kafka_insert_failures_total',
+    help: 'Attempts to store an offset range that failed and were retried with backoff',
     registers: [this.registry],
   });
 
