@@ -4,7 +4,8 @@ FROM node:20-bookworm-slim
 
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+# npm install, not npm ci: chdb's lock lists platform packages the registry does not serve.
+RUN npm install --no-audit --no-fund && npm cache clean --force
 
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \

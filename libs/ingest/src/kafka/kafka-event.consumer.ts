@@ -72,7 +72,8 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     this.kafka = new Kafka({
       clientId: KAFKA_CLIENT_ID,
       brokers: KAFKA_BROKERS!.split(','),
-      logLevel: logLevel.WARN,
+      // kafkajs warns about every rebalance; its errors (lost connections, failed requests) are worth a warning here.
+      logLevel: logLevel.ERROR,
       logCreator: () => (entry) => this.logger.warn(`kafkajs ${entry.namespace}: ${entry.log.message}`),
       // Keep trying while the broker restarts: nothing is lost while we wait.
       retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 10_000 },
