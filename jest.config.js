@@ -6,6 +6,9 @@ const moduleNameMapper = {
 const transform = { '^.+\\.ts$': 'ts-jest' };
 module.exports = {
   testTimeout: 120000,
+  // A real Kafka broker (scripts/kafka.sh) for the whole run unless KAFKA_BROKERS names one.
+  globalSetup: '<rootDir>/test/support/kafka-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/kafka-global-teardown.ts',
   // One embedded engine per process: a fresh worker for every test file (a
   // 1 MB idle limit restarts the worker after each file).
   workerIdleMemoryLimit: '1MB',

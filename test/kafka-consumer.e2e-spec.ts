@@ -137,6 +137,31 @@ describe('Kafka consumer', () => {
     expect(await count(`SELECT sum(events) AS n FROM rollup_15m`)).toBe(before);
     expect(await count(`SELECT count() AS n FROM dead_letters`)).toBe(lettersBefore);
   }, 90_000);
+  it('holds the partition and retries while ClickHouse refuses inserts as overloaded, then stores everything once', async () => {
+    // TOO_MANY_PARTS is how a real server says "slow down": every insert into events fails until it is lifted.
+    await wh.ch.command(`ALTER TABLE events MODIFY SETTING parts_to_throw_insert = 1`, { tag: 'test' });
+    const events = messageEvents(1000, { tenant: 'kafka-overload' });
+    try {
+      await producer.send({ topic, messages: events.map((e) => ({ key: e.contact_id, value: JSON.stringify(e) })) });
+      await waitFor(
+        async () =>
+          /tallyhouse_kafka_insert_failures_total [1-9]/.test(
+            (await request(wh.app.getHttpServer()).get('/metrics')).text,
+          ),
+        60_000,
+        'a failed insert to be counted',
+      );
+      expect(await lag()).toBeGreaterThan(0);
+      const health = await request(wh.app.getHttpServer()).get('/health');
+      expect(health.body.checks.kafka.last_error).toMatch(/Too many parts/);
+    } finally {
+      await wh.ch.command(`ALTER TABLE events RESET SETTING parts_to_throw_insert`, { tag: 'test' });
+    }
+    await waitFor(async () => (await lag()) === 0, 90_000, 'lag 0 after the engine recovers');
+    expect(await count(`SELECT count() AS n FROM events WHERE tenant_id = 'kafka-overload'`)).toBe(1000);
+    expect(await count(`SELECT sum(events) AS n FROM rollup_15m WHERE tenant_id = 'kafka-overload'`)).toBe(1000);
+  }, 120_000);
+
   it('isolates an event the engine itself refuses and stores its neighbours', async () => {
     // A constraint stands in for any row the engine rejects after the contract accepted it.
     await wh.ch.command(`ALTER TABLE events ADD CONSTRAINT no_poison CHECK campaign_id != 'poison'`, { tag: 'test' });

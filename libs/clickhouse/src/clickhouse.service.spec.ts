@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClickHouseService } from './clickhouse.service';
 import { createEngineClient } from './engine';
-import { ClickHouseQueryError } from './errors';
+import { ClickHouseQueryError, ClickHouseUnavailableError } from './errors';
 
 /**
  * On the embedded engine, chdb/connection turns clickhouse_settings into
@@ -87,5 +87,14 @@ describe(ClickHouseService.name, () => {
     const err = await sut.query('SELECT nope FROM t', { tag: 'bad-column' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClickHouseQueryError);
     expect((err as ClickHouseQueryError).tag).toBe('bad-column');
+  });
+
+  it('classifies an overloaded engine (TOO_MANY_PARTS) as unavailable, so callers back off instead of giving up', async () => {
+    await sut.command(`CREATE TABLE busy (n UInt32) ENGINE = MergeTree ORDER BY n`, { tag: 'test' });
+    await sut.insertRows('busy', [{ n: 1 }], { tag: 'test' });
+    await sut.command(`ALTER TABLE busy MODIFY SETTING parts_to_throw_insert = 1`, { tag: 'test' });
+    const err = await sut.insertRows('busy', [{ n: 2 }], { tag: 'busy-insert' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClickHouseUnavailableError);
+    expect((err as Error).message).toMatch(/Too many parts/);
   });
 });

@@ -39,16 +39,26 @@ const TRANSIENT_NODE_ERRORS = new Set([
 
 export function classifyError(err: unknown, tag: string): Error {
   if (err instanceof ClickHouseUnavailableError || err instanceof ClickHouseQueryError) return err;
-  if (err instanceof ClickHouseError) {
-    if (TRANSIENT_CODES.has(err.code)) return new ClickHouseUnavailableError(err.message, tag, err);
-    return new ClickHouseQueryError(err.message, tag, err.code, err.type, err);
+  const message = err instanceof Error ? err.message : String(err);
+  // The server's errors carry a string code; the embedded engine's may come from its own copy
+  // of the client's error class (so no instanceof) or carry a numeric clickhouseCode.
+  const engineCode = engineErrorCode(err);
+  if (engineCode !== undefined) {
+    if (TRANSIENT_CODES.has(engineCode)) return new ClickHouseUnavailableError(message, tag, err);
+    const type = err instanceof ClickHouseError ? err.type : (err as { type?: string }).type;
+    return new ClickHouseQueryError(message, tag, engineCode, type, err);
   }
   const code = (err as { code?: string } | null)?.code;
-  const message = err instanceof Error ? err.message : String(err);
   if ((code && TRANSIENT_NODE_ERRORS.has(code)) || /timeout|socket hang up/i.test(message)) {
     return new ClickHouseUnavailableError(message, tag, err);
   }
-  // The embedded engine reports its own errors with a numeric clickhouseCode.
-  const chCode = (err as { clickhouseCode?: number } | null)?.clickhouseCode;
-  return new ClickHouseQueryError(message, tag, chCode ? String(chCode) : undefined, undefined, err);
+  return new ClickHouseQueryError(message, tag, undefined, undefined, err);
+}
+
+function engineErrorCode(err: unknown): string | undefined {
+  if (err instanceof ClickHouseError) return err.code;
+  const e = err as { code?: unknown; clickhouseCode?: unknown; cause?: { clickhouseCode?: unknown } } | null;
+  if (typeof e?.code === 'string' && /^\d+$/.test(e.code)) return e.code;
+  const numeric = e?.clickhouseCode ?? e?.cause?.clickhouseCode;
+  return typeof numeric === 'number' ? String(numeric) : undefined;
 }
