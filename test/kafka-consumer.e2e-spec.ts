@@ -117,6 +117,8 @@ describe('Kafka consumer', () => {
 
     const health = await request(wh.app.getHttpServer()).get('/health');
     expect(health.body.checks.kafka).toMatchObject({ ok: true, topic, lag: 0 });
+    expect(health.body.checks.kafka.dead_letters_since_start).toMatchObject({ tombstone: 1, 'invalid-utf8': 1 });
+    expect(health.body.checks.kafka.messages_per_second).toBeGreaterThan(0);
     const metrics = await request(wh.app.getHttpServer()).get('/metrics');
     expect(metrics.text).toMatch(/tallyhouse_kafka_consumer_lag\{topic="[^"]+",partition="\d"\} 0/);
     expect(metrics.text).toMatch(/tallyhouse_dead_letters_total\{source="kafka",kind="tombstone"\} 1/);

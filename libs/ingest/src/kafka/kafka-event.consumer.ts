@@ -44,6 +44,8 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
   private lastError: string | null = null;
   private lastStoredAt: Date | null = null;
   private assigned: number[] = [];
+  /** (time, messages) of recent commits, for the rate on /health. */
+  private readonly recent: { at: number; messages: number }[] = [];
 
   constructor(
     private readonly config: AppConfig,
@@ -145,6 +147,10 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     for (const p of partitions) {
       this.metrics.kafkaLag.set({ topic: this.config.KAFKA_TOPIC, partition: String(p.partition) }, p.lag);
     }
+    const deadLetters: Record<string, number> = {};
+    for (const v of (await this.metrics.deadLetters.get()).values) {
+      if (v.labels.source === 'kafka') deadLetters[String(v.labels.kind)] = v.value;
+    }
     return {
       ok: this.consumer !== null && partitions.length > 0,
       topic: this.config.KAFKA_TOPIC,
@@ -152,9 +158,19 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
       assigned: this.assigned,
       lag: partitions.reduce((s, p) => s + p.lag, 0),
       partitions,
+      messages_per_second: this.rate(),
+      dead_letters_since_start: deadLetters,
       last_stored_at: this.lastStoredAt?.toISOString() ?? null,
       last_error: this.lastError,
     };
+  }
+
+  /** Messages stored and committed per second over the last minute. */
+  private rate(): number {
+    const since = Date.now() - 60_000;
+    while (this.recent.length > 0 && this.recent[0].at < since) this.recent.shift();
+    const messages = this.recent.reduce((s, r) => s + r.messages, 0);
+    return Math.round(messages / 60);
   }
 
   private async ensureTopic(): Promise<void> {
@@ -261,6 +277,7 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     this.lastError = null;
     this.lastStoredAt = new Date();
     this.metrics.kafkaMessages.inc({ topic: ref.topic, partition: String(ref.partition) }, messages.length);
+    this.recent.push({ at: Date.now(), messages: messages.length });
     this.metrics.kafkaBatchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     await payload.heartbeat();
     return true;
