@@ -12,7 +12,7 @@ import {
   type CallOptions,
 } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
-import { FileImportModule, FileImporter } from '@tallyhouse/ingest';
+import { EVENT_COLUMNS, FileImportModule, FileImporter } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { createHttpApp, logLevels } from '@tallyhouse/http';
 import {
@@ -57,26 +57,6 @@ interface Options {
   keep: boolean;
   only: Set<string> | null;
 }
-
-const EVENT_COLUMNS = [
-  'event_id',
-  'tenant_id',
-  'occurred_at',
-  'type',
-  'contact_id',
-  'contact_no',
-  'campaign_id',
-  'message_id',
-  'channel',
-  'platform',
-  'org_unit',
-  'group_id',
-  'conversation_id',
-  'agent_id',
-  'value',
-  'properties',
-  'source',
-];
 
 export async function run(args: string[]): Promise<void> {
   const a = parseArgs(args);
@@ -207,7 +187,8 @@ async function engineBaseline(opts: Options): Promise<Result> {
         if(is_conv, concat('agent-', toString(intDiv(h3, 1000) % ${AGENTS})), ''),
         if(t = 'purchase', (intDiv(h4, 1000) % 20000) / 100, 0),
         mapFromArrays(if(h5 % 4 = 0, ['locale'], []), if(h5 % 4 = 0, [if(h6 % 2 = 0, 'en', 'ne')], [])),
-        'bench'
+        'bench',
+        0
       FROM numbers(${n})`;
     const started = process.hrtime.bigint();
     await ch.insertSelect('events', EVENT_COLUMNS, select, { tag: 'bench:engine' });
@@ -240,7 +221,7 @@ async function rawInsert(opts: Options): Promise<{ result: Result; queries: Quer
         table: 'events',
         values,
         format: 'JSONEachRow',
-        columns: EVENT_COLUMNS as [string, ...string[]],
+        columns: [...EVENT_COLUMNS],
       });
       total += seconds(started);
     }

@@ -7,6 +7,7 @@ import 'reflect-metadata';
  */
 const BENCHES: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   ingest: () => import('./ingest.bench'),
+  kafka: () => import('./kafka.bench'),
 };
 
 async function main(): Promise<void> {

@@ -1,13 +1,17 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigValidationError, validateConfig } from '@tallyhouse/config';
-import { demoCommand, importCommand, migrateCommand, rollupCommand, UsageError } from './cli/commands';
+import { demoCommand, importCommand, migrateCommand, rollupCommand } from './cli/commands';
+import { UsageError } from './cli/context';
+import { deadLettersListCommand, deadLettersReplayCommand } from './cli/dead-letter-commands';
+import { kafkaProduceDemoCommand } from './cli/kafka-commands';
 
 /**
  * The warehouse CLI: `npm run cli -- <command>`. Each command boots only the
  * modules it needs (no HTTP server) on the same DATA_DIR / CLICKHOUSE_URL as
  * the app. Exit codes: 0 ok, 1 failure (rejected rows, bad config), 2 usage.
- * Only one process may own an embedded DATA_DIR: stop `npm start` first.
+ * Only one process may own an embedded DATA_DIR: stop `npm start` first
+ * (`kafka produce-demo` talks to Kafka only and runs beside it).
  */
 // The CLI never loads demo data on start nor runs the scheduler.
 process.env.DEMO_DATA = 'false';
@@ -23,7 +27,7 @@ const run =
 
 const program = new Command()
   .name('tallyhouse')
-  .description('Tallyhouse warehouse: migrations, file import, demo data, rollups.')
+  .description('Tallyhouse warehouse: migrations, file import, demo data, rollups, dead letters, demo data into Kafka.')
   .exitOverride()
   .showHelpAfterError('(run with --help for usage)');
 
@@ -64,6 +68,58 @@ program
   .option('--tenant <id>', 'only this tenant')
   .option('--force', 'rebuild periods in range even when up to date')
   .action(run((opts: { from?: string; to?: string; tenant?: string; force?: boolean }) => rollupCommand(opts)));
+
+const deadLetters = program
+  .command('dead-letters')
+  .description('inspect and replay what could not be stored as events (the dead_letters table)');
+
+deadLetters
+  .command('list')
+  .description('print the newest dead letters: when, source, Kafka position, field, reason, raw')
+  .option('--source <source>', 'only letters from this source (http, file, kafka, ...)')
+  .option('--since <date>', 'only letters received at or after this date (YYYY-MM-DD or ISO 8601)')
+  .option('--limit <n>', 'most letters to print', '50')
+  .action(run((opts: { source?: string; since?: string; limit?: string }) => deadLettersListCommand(opts)));
+
+deadLetters
+  .command('replay')
+  .description('send matching dead letters through ingest again: valid ones are stored, the rest counted (exit 0)')
+  .option('--source <source>', 'only letters from this source')
+  .option('--since <date>', 'only letters received at or after this date')
+  .option('--until <date>', 'only letters received before this date (default: now)')
+  .option('--reason-like <pattern>', 'only letters whose "field reason" matches this LIKE pattern (case-insensitive)')
+  .option('--dry-run', 'check the letters against the contract; store nothing')
+  .option('--json', 'print the summary as JSON')
+  .action(
+    run(
+      (opts: {
+        source?: string;
+        since?: string;
+        until?: string;
+        reasonLike?: string;
+        dryRun?: boolean;
+        json?: boolean;
+      }) => deadLettersReplayCommand(opts),
+    ),
+  );
+
+program
+  .command('kafka')
+  .description('Kafka tools (they talk to Kafka only; the engine stays closed)')
+  .command('produce-demo')
+  .description('produce the demo data set into a Kafka topic, one JSON event per message keyed by tenant:contact')
+  .option('--events <n>', 'number of events', '100000')
+  .option('--seed <s>', 'random seed (same seed, same events)')
+  .option('--now <date>', 'the last instant of the data (default: now)')
+  .option('--topic <topic>', 'topic (default: KAFKA_TOPIC)')
+  .option('--brokers <list>', 'host:port[,host:port...] (default: KAFKA_BROKERS)')
+  .option('--partitions <n>', 'partitions when the topic has to be created (default: KAFKA_TOPIC_PARTITIONS)')
+  .action(
+    run(
+      (opts: { events: string; seed?: string; now?: string; topic?: string; brokers?: string; partitions?: string }) =>
+        kafkaProduceDemoCommand(opts),
+    ),
+  );
 
 async function main(): Promise<void> {
   try {

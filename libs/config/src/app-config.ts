@@ -74,7 +74,7 @@ export class AppConfig {
   /** Partitions of the topic when the consumer has to create it. */
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) KAFKA_TOPIC_PARTITIONS = 3;
   /** Most messages of one partition stored (and committed) as one offset range. */
-  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000) KAFKA_MAX_BATCH_EVENTS = 20_000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000) KAFKA_MAX_BATCH_EVENTS = 50_000;
   /** Larger messages are dead-lettered (their first 64 KiB kept). */
   @Transform(toInt) @IsInt() @Min(1024) KAFKA_MAX_MESSAGE_BYTES = 1024 * 1024;
   @Transform(toInt) @IsInt() @Min(3000) KAFKA_SESSION_TIMEOUT_MS = 30_000;

@@ -1,35 +1,11 @@
-import { type INestApplicationContext, type LogLevel, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { MigrationRunner } from '@tallyhouse/clickhouse';
-import { validateConfig } from '@tallyhouse/config';
 import { DemoLoader, DEFAULT_DEMO_SEED, generateDemoNdjson } from '@tallyhouse/demo';
 import { FileImporter, type ImportFormat, type ImportSummary } from '@tallyhouse/ingest';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { out, parseDate, UsageError, withContext } from './context';
 import { CliDemoModule, CliImportModule, CliMigrateModule, CliRollupModule } from './modules';
 import { fmt, progressBar, RssTracker } from './progress';
-
-/** A mistake in how the command was called: exit code 2. */
-export class UsageError extends Error {}
-
-const out = (line = '') => process.stdout.write(line + '\n');
-
-/** Boots a Nest application context (no HTTP server) on the configured engine. */
-async function boot(module: Type<unknown>): Promise<INestApplicationContext> {
-  const config = validateConfig(process.env);
-  const levels: LogLevel[] = ['error', 'warn'];
-  if (config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'verbose') levels.push('log', 'debug');
-  return NestFactory.createApplicationContext(module, { logger: levels, abortOnError: false });
-}
-
-async function withContext<T>(module: Type<unknown>, run: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  const app = await boot(module);
-  try {
-    return await run(app);
-  } finally {
-    await app.close();
-  }
-}
 
 export async function migrateCommand(opts: { status?: boolean }): Promise<number> {
   return withContext(CliMigrateModule, async (app) => {
@@ -165,14 +141,6 @@ export async function demoCommand(opts: {
     for (const e of result.errors) out(`  rejected: ${e.field} ${e.reason}`);
     return result.rejected > 0 ? 1 : 0;
   });
-}
-
-function parseDate(name: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(d.getTime()))
-    throw new UsageError(`--${name} must be a date (YYYY-MM-DD or ISO 8601), got "${value}"`);
-  return d;
 }
 
 export async function rollupCommand(opts: {

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ClickHouseModule, ClickHouseService, createClickHouseService, MigrationRunner } from '@tallyhouse/clickhouse';
 import { AppConfig, AppConfigModule } from '@tallyhouse/config';
 import { DemoModule } from '@tallyhouse/demo';
-import { FileImportModule } from '@tallyhouse/ingest';
+import { FileImportModule, IngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { RollupsModule } from '@tallyhouse/rollups';
 
@@ -32,3 +32,7 @@ export class CliDemoModule {}
 /** `rollup`: the daily/monthly summary job. */
 @Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, RollupsModule] })
 export class CliRollupModule {}
+
+/** `dead-letters list` / `replay`: the engine (migrations applied) and the ingest pipeline, no Kafka. */
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, IngestModule] })
+export class CliDeadLettersModule {}

@@ -87,8 +87,9 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
       groupId: KAFKA_GROUP,
       sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatInterval: Math.min(3000, Math.floor(this.config.KAFKA_SESSION_TIMEOUT_MS / 3)),
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      // Large fetches make large ranges: each range costs a fixed ~10 engine calls, so fewer is faster.
+      maxBytesPerPartition: 16 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
       retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
