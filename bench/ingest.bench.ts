@@ -1,6 +1,5 @@
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { loadavg, cpus } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -31,7 +30,19 @@ import {
   TYPE_TABLE,
   type GeneratorOptions,
 } from './generator';
-import { fmtInt, freshDir, median, openEngine, parseArgs, parseCount, removeDir, seconds, table } from './util';
+import {
+  fmtInt,
+  freshDir,
+  loadLine,
+  median,
+  openEngine,
+  parseArgs,
+  parseCount,
+  removeDir,
+  seconds,
+  table,
+  writeResults,
+} from './util';
 
 /**
  * Ingest throughput, each path on a fresh data dir with the materialized views on:
@@ -75,11 +86,7 @@ export async function run(args: string[]): Promise<void> {
       `${BENCH_DAYS} days; HTTP: ${opts.concurrency} clients × ${fmtInt(opts.batch)} events/request; raw blocks ${fmtInt(opts.rawBlock)}\n`,
   );
 
-  console.log(
-    `load average at the start: ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')} (${cpus().length} CPUs)\n`,
-  );
+  console.log(`${loadLine('at the start')}\n`);
   const results: Result[] = [];
   let queries: QueryResult[] = [];
   let profile: TagProfile | null = null;
@@ -139,16 +146,9 @@ export async function run(args: string[]): Promise<void> {
     console.log('\nwarm median of 5\n' + table(q));
   }
   if (profile) printProfile(profile);
-  console.log(
-    `\n${cpus().length} CPUs; load average at the end: ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(`\n${loadLine('at the end')}`);
 
-  const outDir = join(__dirname, 'out');
-  mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `ingest-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ events, options: { ...opts, only: undefined }, results, queries }, null, 2));
+  const file = writeResults('ingest', { events, options: { ...opts, only: undefined }, results, queries });
   console.log(`\nresults written to ${file}`);
 }
 
@@ -308,7 +308,7 @@ async function httpIngest(opts: Options): Promise<{ result: Result; profile: Tag
 /** Times every engine call by its tag (the wrapper's methods, patched on this instance). */
 function profileCalls(ch: ClickHouseService, profile: TagProfile): void {
   const target = ch as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  for (const method of ['query', 'command', 'insertSelect', 'insertJson'] as const) {
+  for (const method of ['query', 'command', 'insertSelect', 'insertJson', 'insertCompact'] as const) {
     const original = target[method].bind(ch);
     target[method] = async (...args: unknown[]) => {
       const options = args[args.length - 1] as CallOptions;

@@ -1,13 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
 import { ClickHouseService, createEngineClient, MigrationRunner, type CallOptions } from '@tallyhouse/clickhouse';
 import { createHttpApp } from '@tallyhouse/http';
 import { EVENT_COLUMNS, EventIngestService, EventWriter, KafkaEventConsumer } from '@tallyhouse/ingest';
 import { startKafkaBroker, type KafkaBroker } from '../test/support/kafka-broker';
 import { BENCH_TENANTS, contactsPerTenant, eventBlocks, type GeneratorOptions } from './generator';
-import { fmtInt, freshDir, parseArgs, parseCount, removeDir, seconds, table } from './util';
+import { fmtInt, freshDir, loadLine, parseArgs, parseCount, removeDir, seconds, table, writeResults } from './util';
 
 /**
  * Kafka ingestion. One topic is filled before anything is timed, then read by:
@@ -69,11 +67,7 @@ export async function run(args: string[]): Promise<void> {
     `kafka bench: ${fmtInt(events)} events, ${BENCH_TENANTS.length} tenants × ${fmtInt(contactsPerTenant(opts.gen))} contacts; ` +
       `topic of ${opts.partitions} partitions; raw blocks ${fmtInt(opts.rawBlock)}\n`,
   );
-  console.log(
-    `load average at the start: ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')} (${cpus().length} CPUs)\n`,
-  );
+  console.log(`${loadLine('at the start')}\n`);
 
   let broker: KafkaBroker | null = null;
   let admin: Admin | null = null;
@@ -113,28 +107,21 @@ export async function run(args: string[]): Promise<void> {
     printResults(e2e.result, raw, plain.result, opts);
     printStartup(e2e.detail, plain.startS);
     printBreakdown(e2e.result, e2e.detail);
-    console.log(
-      `\n${cpus().length} CPUs; load average at the end: ${loadavg()
-        .map((x) => x.toFixed(2))
-        .join(' ')}`,
-    );
+    console.log(`\n${loadLine('at the end')}`);
 
-    const outDir = join(__dirname, 'out');
-    mkdirSync(outDir, { recursive: true });
-    const file = join(outDir, `kafka-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     const detail = {
       ...e2e.detail,
       stages: Object.fromEntries(e2e.detail.stages),
       engine: Object.fromEntries(e2e.detail.engine),
     };
-    writeFileSync(
-      file,
-      JSON.stringify(
-        { events, options: opts, produced, results: [e2e.result, raw, plain.result], e2e: detail, cpus: cpus().length },
-        null,
-        2,
-      ),
-    );
+    const file = writeResults('kafka', {
+      events,
+      options: opts,
+      produced,
+      results: [e2e.result, raw, plain.result],
+      e2e: detail,
+      cpus: cpus().length,
+    });
     console.log(`\nresults written to ${file}`);
   } finally {
     // On a shared broker, leave nothing behind; one started here goes away with its data.

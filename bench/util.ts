@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClickHouseService, createEngineClient, MigrationRunner } from '@tallyhouse/clickhouse';
 
@@ -65,4 +65,20 @@ export function table(rows: string[][]): string {
       .map((cell, c) => (/^[-\d.,×x%s ]+$/.test(cell) && c > 0 ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
       .join('  ');
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+/** The machine's load, printed with every figure: a busy machine explains a slow run. */
+export function loadLine(when: string): string {
+  return `${cpus().length} CPUs; load average ${when}: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`;
+}
+
+/** Writes a run's figures to bench/out/<name>-<time>.json and returns the path. */
+export function writeResults(name: string, payload: unknown): string {
+  const outDir = join(__dirname, 'out');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(payload, null, 2));
+  return file;
 }

@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigValidationError, validateConfig } from '@tallyhouse/config';
 import { demoCommand, importCommand, migrateCommand, rollupCommand } from './cli/commands';
 import { UsageError } from './cli/context';
-import { deadLettersListCommand, deadLettersReplayCommand } from './cli/dead-letter-commands';
+import { deadLettersListCommand, deadLettersReplayCommand, type ReplayOptions } from './cli/dead-letter-commands';
 import { kafkaProduceDemoCommand } from './cli/kafka-commands';
 
 /**
@@ -90,18 +90,7 @@ deadLetters
   .option('--reason-like <pattern>', 'only letters whose "field reason" matches this LIKE pattern (case-insensitive)')
   .option('--dry-run', 'check the letters against the contract; store nothing')
   .option('--json', 'print the summary as JSON')
-  .action(
-    run(
-      (opts: {
-        source?: string;
-        since?: string;
-        until?: string;
-        reasonLike?: string;
-        dryRun?: boolean;
-        json?: boolean;
-      }) => deadLettersReplayCommand(opts),
-    ),
-  );
+  .action(run((opts: ReplayOptions) => deadLettersReplayCommand(opts)));
 
 program
   .command('kafka')
