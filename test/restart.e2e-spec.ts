@@ -20,6 +20,7 @@ function startWarehouse(dataDir: string, port: number): ChildProcess {
         DEMO_DATA: 'false',
         ROLLUP_SCHEDULER: 'false',
         LOG_LEVEL: 'warn',
+        KAFKA_BROKERS: '',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     },

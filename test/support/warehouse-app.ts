@@ -22,7 +22,8 @@ export async function startTestWarehouse(env: Record<string, string> = {}): Prom
   const dataDir = mkdtempSync(join(tmpdir(), 'tallyhouse-test-'));
   Object.assign(
     process.env,
-    { DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn' },
+    // No Kafka consumer unless the test asks for one (jest's global setup exports KAFKA_BROKERS for the tests that do).
+    { DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn', KAFKA_BROKERS: '' },
     env,
   );
   const app = await createHttpApp(WarehouseModule, 'test');

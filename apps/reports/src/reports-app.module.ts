@@ -3,14 +3,22 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
 import { ObservabilityModule } from '@tallyhouse/observability';
+import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
 
 /**
  * The scaled-out reports process, against a ClickHouse server: rollup reads,
- * the scheduled daily/monthly summaries, and (as they land) reports, exports
- * and scheduled delivery. Events arrive through apps/ingest.
+ * the scheduled daily/monthly summaries, the reports, and (as they land)
+ * exports and scheduled delivery. Events arrive through apps/ingest.
  */
 @Module({
-  imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ScheduleModule.forRoot(), RollupsModule],
+  imports: [
+    AppConfigModule,
+    ObservabilityModule,
+    ClickHouseModule,
+    ScheduleModule.forRoot(),
+    RollupsModule,
+    ReportsModule,
+  ],
 })
 export class ReportsAppModule {}

@@ -5,6 +5,7 @@ import { AppConfigModule } from '@tallyhouse/config';
 import { DemoModule } from '@tallyhouse/demo';
 import { IngestHttpModule, KafkaIngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
+import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
 
 /** The all-in-one process: ingest (HTTP, and Kafka when KAFKA_BROKERS is set), rollups and the API on one engine (the embedded default). */
@@ -17,6 +18,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     IngestHttpModule,
     KafkaIngestModule,
     RollupsModule,
+    ReportsModule,
     DemoModule,
   ],
 })

@@ -63,6 +63,9 @@ export class AppConfig {
   /** Run the rollup job on a schedule in this process. */
   @Transform(toBool) @IsBoolean() ROLLUP_SCHEDULER = true;
 
+  /** Longest range a report may cover, days. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3660) REPORT_MAX_DAYS = 731;
+
   /** Kafka brokers (host:port,host:port). Set: this process consumes KAFKA_TOPIC. */
   @IsOptional()
   @Matches(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })

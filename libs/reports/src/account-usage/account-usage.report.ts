@@ -1,0 +1,136 @@
+import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
+import { ReportParams } from '../report-params';
+import { periodExpr, rollupWhere } from '../rollup-sql';
+
+export class AccountUsageParams extends ReportParams {}
+
+/** group_by value -> the column it groups by (the only identifiers that enter the SQL). */
+const GROUP_COLUMNS: Record<string, string> = { platform: 'platform', channel: 'channel' };
+
+/** The conversational event types: a contact with one of these in a period was helped in it. */
+const CONVERSATION_MESSAGES = ['conversation.message_in', 'conversation.message_out'];
+
+interface UsageRow {
+  period: string;
+  grp: string;
+  unique_contacts: number | string;
+  active_agents: number | string;
+  channels: number | string;
+  proactive_messages: number | string;
+}
+
+interface ResolvedRow {
+  period: string;
+  grp: string;
+  resolved: number | string;
+}
+
+/**
+ * Account usage (account-usage-unique-monthly-contacts): per interval, and
+ * per platform or channel when grouped.
+ */
+export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
+  name: 'account-usage',
+  title: 'Account usage',
+  reference: 'account-usage-unique-monthly-contacts',
+  description:
+    'Per interval in the chosen time zone. unique_contacts: distinct contacts who sent or received a ' +
+    'conversation message (conversation.message_in or .message_out) in the interval; exact, and for a ' +
+    "month it is the month's distinct contacts, not a sum of days. resolved_conversations: conversations " +
+    'resolved in the interval whose first message was inbound and had at least one outbound message ' +
+    '(platform and channel are those of the first message). active_agents: distinct agents who sent at ' +
+    'least one outbound conversation message. channels: distinct channels with any event. ' +
+    'proactive_messages: messages sent (message.sent) on the conversational channels chat and social, ' +
+    'that is, not in reply to a conversation. The channel filter applies to every figure.',
+  params: AccountUsageParams,
+  groupBy: ['platform', 'channel'],
+
+  columns(params): ReportColumn[] {
+    const cols: ReportColumn[] = [{ name: 'period', type: 'string', description: 'Start of the interval, local' }];
+    if (params.group_by) cols.push({ name: params.group_by, type: 'string', description: `The ${params.group_by}` });
+    return [
+      ...cols,
+      { name: 'unique_contacts', type: 'integer', description: 'Distinct contacts helped (exact)' },
+      { name: 'resolved_conversations', type: 'integer', description: 'Conversations resolved' },
+      { name: 'active_agents', type: 'integer', description: 'Distinct agents who answered' },
+      { name: 'channels', type: 'integer', description: 'Distinct channels in use' },
+      { name: 'proactive_messages', type: 'integer', description: 'Proactive messages sent' },
+    ];
+  },
+
+  async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
+    const where = rollupWhere(params, range);
+    const period = periodExpr(params.interval, params.week_start);
+    const grp = params.group_by ? GROUP_COLUMNS[params.group_by] : "''";
+    const usage = await ch.query<UsageRow>(
+      `SELECT ${period} AS period, ${grp} AS grp,
+              groupBitmapMergeIf(contacts, type IN {conversation:Array(String)}) AS unique_contacts,
+              uniqExactIf(agent_id, type = 'conversation.message_out' AND agent_id != '') AS active_agents,
+              uniqExactIf(channel, channel != '') AS channels,
+              sumIf(events, type = 'message.sent' AND channel IN ('chat', 'social')) AS proactive_messages
+       FROM rollup_15m
+       WHERE ${where.sql}
+       GROUP BY period, grp
+       ORDER BY period, grp`,
+      {
+        tag: 'report:account-usage',
+        params: { ...where.values, conversation: CONVERSATION_MESSAGES },
+        idempotent: true,
+      },
+    );
+    const resolvedWhere = params.channel?.length ? 'AND channel IN {f_channel:Array(String)}' : '';
+    const resolved = await ch.query<ResolvedRow>(
+      `SELECT ${periodExpr(params.interval, params.week_start, 'resolved_at')} AS period,
+              ${grp} AS grp, count() AS resolved
+       FROM (
+         SELECT max(resolved_at) AS resolved_at, argMinIfMerge(first_message) AS first_message, sum(outbound) AS outbound,
+                argMinMerge(platform) AS platform, argMinMerge(channel) AS channel
+         FROM conversations
+         WHERE tenant_id = {tenant:String}
+         GROUP BY conversation_id
+       )
+       WHERE resolved_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+         AND resolved_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
+         AND first_message = 'conversation.message_in' AND outbound > 0
+         ${resolvedWhere}
+       GROUP BY period, grp`,
+      { tag: 'report:account-usage:resolved', params: where.values, idempotent: true },
+    );
+    const key = (p: string, g: string) => `${p}\u0000${g}`;
+    const resolvedBy = new Map(resolved.map((r) => [key(r.period, r.grp), Number(r.resolved)]));
+    const rows = new Map<string, ReportRow>();
+    const row = (p: string, g: string): ReportRow => {
+      const k = key(p, g);
+      let r = rows.get(k);
+      if (!r) {
+        r = { period: p, ...(params.group_by ? { [params.group_by]: g } : {}) };
+        Object.assign(r, {
+          unique_contacts: 0,
+          resolved_conversations: 0,
+          active_agents: 0,
+          channels: 0,
+          proactive_messages: 0,
+        });
+        rows.set(k, r);
+      }
+      return r;
+    };
+    for (const u of usage) {
+      Object.assign(row(u.period, u.grp), {
+        unique_contacts: Number(u.unique_contacts),
+        active_agents: Number(u.active_agents),
+        channels: Number(u.channels),
+        proactive_messages: Number(u.proactive_messages),
+      });
+    }
+    for (const [k, n] of resolvedBy) {
+      const [p, g] = k.split('\u0000');
+      row(p, g).resolved_conversations = n;
+    }
+    return [...rows.values()].sort((a, b) =>
+      `${a.period}\u0000${a[params.group_by ?? 'period']}`.localeCompare(
+        `${b.period}\u0000${b[params.group_by ?? 'period']}`,
+      ),
+    );
+  },
+};

@@ -1,0 +1,6 @@
+export { ReportsModule } from './reports.module';
+export { ReportService, ReportParamError, UnknownReportError, type ReportResult } from './report.service';
+export { REPORTS, findReport } from './report-catalog';
+export type { ReportColumn, ReportDefinition, ReportRow } from './report-definition';
+export { ReportParams, INTERVALS, type Interval } from './report-params';
+export { toCsv } from './report-csv';

@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { ClickHouseService } from '@tallyhouse/clickhouse';
+import { AppConfig } from '@tallyhouse/config';
+import { findReport, REPORTS } from './report-catalog';
+import type { ReportColumn, ReportDefinition, ReportRow } from './report-definition';
+import type { ReportParams } from './report-params';
+import { RangeError400, resolveRange } from './report-range';
+
+/** A parameter the caller got wrong: HTTP 400 / CLI exit 2, naming it. */
+export class ReportParamError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class UnknownReportError extends Error {}
+
+export interface ReportResult {
+  report: string;
+  title: string;
+  time_zone: string;
+  /** The range counted, UTC instants; from inclusive, to exclusive. */
+  from: string;
+  to: string;
+  params: Record<string, unknown>;
+  columns: ReportColumn[];
+  rows: ReportRow[];
+}
+
+/** Validates a report's parameters, resolves its zone and range, and runs it. */
+@Injectable()
+export class ReportService {
+  constructor(
+    private readonly ch: ClickHouseService,
+    private readonly config: AppConfig,
+  ) {}
+
+  list(): readonly ReportDefinition<ReportParams>[] {
+    return REPORTS;
+  }
+
+  async run(name: string, query: Record<string, unknown>): Promise<ReportResult> {
+    const def = findReport(name);
+    if (!def) throw new UnknownReportError(`no report named ${name}; see GET /v1/reports`);
+    const params = plainToInstance(def.params, query, { exposeDefaultValues: true });
+    const errors = await validate(params, { forbidUnknownValues: true, whitelist: true, forbidNonWhitelisted: true });
+    if (errors.length > 0) {
+      const e = errors[0];
+      const reason = Object.values(e.constraints ?? {})[0] ?? `${e.property} is not allowed`;
+      throw new ReportParamError(
+        e.property,
+        reason.replace(/^property (\w+) should not exist$/, '$1 is not a parameter of this report'),
+      );
+    }
+    if (params.group_by !== undefined && !def.groupBy.includes(params.group_by)) {
+      throw new ReportParamError(
+        'group_by',
+        def.groupBy.length ? `group_by must be one of ${def.groupBy.join(', ')}` : `${def.name} has no group_by`,
+      );
+    }
+    const tz = params.tz ?? (await this.tenantZone(params.tenant));
+    let range;
+    try {
+      range = resolveRange({ from: params.from, to: params.to, tz }, { maxDays: this.config.REPORT_MAX_DAYS });
+    } catch (err) {
+      if (err instanceof RangeError400) throw new ReportParamError(err.field, err.message);
+      throw err;
+    }
+    const rows = await def.run({ ch: this.ch, range }, params);
+    return {
+      report: def.name,
+      title: def.title,
+      time_zone: tz,
+      from: new Date(range.fromMs).toISOString(),
+      to: new Date(range.toMs).toISOString(),
+      params: { ...params, tz },
+      columns: def.columns(params),
+      rows,
+    };
+  }
+
+  /** The tenant's home zone (tenants table), UTC for a tenant without one. */
+  private async tenantZone(tenant: string): Promise<string> {
+    const rows = await this.ch.query<{ time_zone: string }>(
+      `SELECT time_zone FROM tenants FINAL WHERE tenant_id = {tenant:String}`,
+      { tag: 'report:tenant-zone', params: { tenant }, idempotent: true },
+    );
+    return rows[0]?.time_zone || 'UTC';
+  }
+}

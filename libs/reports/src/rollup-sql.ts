@@ -1,0 +1,59 @@
+import type { Interval, ReportParams } from './report-params';
+import type { ReportRange } from './report-range';
+import type { QueryParams } from '@tallyhouse/clickhouse';
+
+/**
+ * SQL pieces shared by the reports that read rollup_15m. Identifiers come
+ * only from the fixed maps below; every value is a query parameter.
+ */
+
+/** The local period a 15-minute UTC bucket falls in, as text: 'YYYY-MM-DD' or 'YYYY-MM-DD HH:00' for hours. */
+export function periodExpr(interval: Interval, weekStart: 'monday' | 'sunday', column = 'bucket'): string {
+  const local = `toTimeZone(${column}, {tz:String})`;
+  switch (interval) {
+    case 'hour':
+      return `formatDateTime(toStartOfHour(${local}), '%Y-%m-%d %H:00', {tz:String})`;
+    case 'day':
+      return `toString(toDate(${local}, {tz:String}))`;
+    case 'week':
+      // Mode 1: weeks start on Monday; mode 0: on Sunday.
+      return `toString(toStartOfWeek(${local}, ${weekStart === 'monday' ? 1 : 0}, {tz:String}))`;
+    case 'month':
+      return `toString(toStartOfMonth(${local}, {tz:String}))`;
+    case 'quarter':
+      return `toString(toStartOfQuarter(${local}, {tz:String}))`;
+    case 'year':
+      return `toString(toStartOfYear(${local}, {tz:String}))`;
+  }
+}
+
+/** The rollup columns a filter parameter narrows. */
+const FILTER_COLUMNS = {
+  channel: 'channel',
+  platform: 'platform',
+  campaign: 'campaign_id',
+  org_unit: 'org_unit',
+  group: 'group_id',
+} as const;
+
+/** Tenant, time range and the common filters, for rollup_15m (or raw events with `timeColumn`). */
+export function rollupWhere(
+  params: ReportParams,
+  range: ReportRange,
+  timeColumn = 'bucket',
+): { sql: string; values: QueryParams } {
+  const clauses = [
+    'tenant_id = {tenant:String}',
+    `${timeColumn} >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')`,
+    `${timeColumn} < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`,
+  ];
+  const values: QueryParams = { tenant: params.tenant, from_ms: range.fromMs, to_ms: range.toMs, tz: range.tz };
+  for (const [param, column] of Object.entries(FILTER_COLUMNS)) {
+    const list = params[param as keyof typeof FILTER_COLUMNS];
+    if (list && list.length > 0) {
+      clauses.push(`${column} IN {f_${param}:Array(String)}`);
+      values[`f_${param}`] = list;
+    }
+  }
+  return { sql: clauses.join(' AND '), values };
+}

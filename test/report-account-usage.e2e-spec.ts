@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { ReportService } from '@tallyhouse/reports';
+import { localMidnight, localPeriod } from './support/local-time';
+import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+
+/**
+ * account-usage against a plain TypeScript computation over the generated
+ * events, in zones with DST changes inside the range (New York, Berlin),
+ * UTC+05:45 (Kathmandu) and a half-hour DST (Lord Howe), for every interval.
+ */
+interface Ev {
+  event_id: string;
+  tenant_id: string;
+  occurred_at: string;
+  type: string;
+  contact_id: string;
+  channel: string;
+  platform: string;
+  conversation_id?: string;
+  agent_id?: string;
+}
+
+const TENANT = 'usage-test';
+const PLATFORMS = ['ios', 'android', 'whatsapp', 'facebook'];
+const CHANNELS = ['chat', 'social', 'sms'];
+
+/** A small seeded PRNG so the data set is the same every run. */
+function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function generate(): Ev[] {
+  const rnd = prng(7);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
+  const start = Date.UTC(2026, 9, 20);
+  const span = 21 * 86_400_000; // Oct 20 - Nov 10 2026: Berlin (Oct 25) and New York (Nov 1) change clocks
+  const events: Ev[] = [];
+  const ev = (ms: number, type: string, contact: string, extra: Partial<Ev> = {}): Ev => {
+    const e: Ev = {
+      event_id: randomUUID(),
+      tenant_id: TENANT,
+      occurred_at: new Date(ms).toISOString(),
+      type,
+      contact_id: contact,
+      channel: pick(CHANNELS),
+      platform: pick(PLATFORMS),
+      ...extra,
+    };
+    if (!e.agent_id) delete e.agent_id; // optional fields are absent, not empty
+    return e;
+  };
+  for (let c = 0; c < 400; c++) {
+    const contact = `u${Math.floor(rnd() * 250)}`;
+    const conversation = `conv-${c}`;
+    const platform = pick(PLATFORMS);
+    const channel = pick(CHANNELS);
+    let t = start + Math.floor(rnd() * span);
+    const base = { conversation_id: conversation, platform, channel };
+    // Most conversations start inbound; some start with an agent's message; some are never answered.
+    const opener = rnd() < 0.8 ? 'conversation.message_in' : 'conversation.message_out';
+    const agent = `agent-${Math.floor(rnd() * 12)}`;
+    if (rnd() < 0.5) events.push(ev(t - 1, 'conversation.started', contact, base));
+    events.push(ev(t, opener, contact, { ...base, agent_id: opener.endsWith('out') ? agent : '' }));
+    const replies = rnd() < 0.85 ? 1 + Math.floor(rnd() * 4) : 0;
+    for (let r = 0; r < replies; r++) {
+      t += Math.floor(rnd() * 6 * 3_600_000);
+      const out = r % 2 === 0;
+      events.push(
+        ev(t, out ? 'conversation.message_out' : 'conversation.message_in', contact, {
+          ...base,
+          agent_id: out ? agent : '',
+        }),
+      );
+    }
+    if (rnd() < 0.7) {
+      t += Math.floor(rnd() * 30 * 3_600_000);
+      events.push(ev(t, 'conversation.resolved', contact, { ...base, agent_id: agent }));
+    }
+  }
+  // Proactive messages: message.sent on chat/social (counted) and on email (not).
+  for (let i = 0; i < 300; i++) {
+    events.push(
+      ev(start + Math.floor(rnd() * span), 'message.sent', `u${Math.floor(rnd() * 250)}`, {
+        channel: pick(['chat', 'social', 'email']),
+      }),
+    );
+  }
+  // Edges: the last and first millisecond of a New York day around the DST change, and a Kathmandu midnight.
+  const nyNov1 = localMidnight('2026-11-01', 'America/New_York');
+  const nyNov2 = localMidnight('2026-11-02', 'America/New_York');
+  const ktmNov3 = localMidnight('2026-11-03', 'Asia/Kathmandu');
+  for (const [ms, c] of [
+    [nyNov1 - 1, 'edge-1'],
+    [nyNov1, 'edge-2'],
+    [nyNov2 - 1, 'edge-3'],
+    [nyNov2, 'edge-3'],
+    [ktmNov3 - 1, 'edge-4'],
+    [ktmNov3, 'edge-5'],
+  ] as const) {
+    events.push(
+      ev(ms, 'conversation.message_in', c, { conversation_id: `edge-${ms}`, platform: 'ios', channel: 'chat' }),
+    );
+  }
+  return events;
+}
+
+type Interval = 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
+
+type Row = Record<string, string | number>;
+
+/** The report's figures, computed directly from the events. */
+function expected(
+  events: Ev[],
+  tz: string,
+  from: string,
+  to: string,
+  interval: Interval,
+  groupBy?: 'platform' | 'channel',
+): Row[] {
+  const lo = localMidnight(from, tz);
+  const hi = localMidnight(to, tz);
+  const inRange = (ms: number) => ms >= lo && ms < hi;
+  const rows = new Map<
+    string,
+    { contacts: Set<string>; agents: Set<string>; channels: Set<string>; proactive: number; resolved: number }
+  >();
+  const row = (period: string, grp: string) => {
+    const k = `${period}|${grp}`;
+    if (!rows.has(k))
+      rows.set(k, { contacts: new Set(), agents: new Set(), channels: new Set(), proactive: 0, resolved: 0 });
+    return rows.get(k)!;
+  };
+  for (const e of events) {
+    const ms = Date.parse(e.occurred_at);
+    if (!inRange(ms)) continue;
+    const r = row(localPeriod(ms, tz, interval), groupBy ? e[groupBy] : '');
+    if (e.type === 'conversation.message_in' || e.type === 'conversation.message_out') r.contacts.add(e.contact_id);
+    if (e.type === 'conversation.message_out' && e.agent_id) r.agents.add(e.agent_id);
+    if (e.channel) r.channels.add(e.channel);
+    if (e.type === 'message.sent' && (e.channel === 'chat' || e.channel === 'social')) r.proactive++;
+  }
+  const byConversation = new Map<string, Ev[]>();
+  for (const e of events) {
+    if (!e.conversation_id) continue;
+    byConversation.set(e.conversation_id, [...(byConversation.get(e.conversation_id) ?? []), e]);
+  }
+  for (const evs of byConversation.values()) {
+    const sorted = [...evs].sort((a, b) => Date.parse(a.occurred_at) - Date.parse(b.occurred_at));
+    const resolved = sorted.filter((e) => e.type === 'conversation.resolved').map((e) => Date.parse(e.occurred_at));
+    if (resolved.length === 0) continue;
+    const at = Math.max(...resolved);
+    if (!inRange(at)) continue;
+    const firstMessage = sorted.find(
+      (e) => e.type === 'conversation.message_in' || e.type === 'conversation.message_out',
+    );
+    if (firstMessage?.type !== 'conversation.message_in') continue;
+    if (!sorted.some((e) => e.type === 'conversation.message_out')) continue;
+    row(localPeriod(at, tz, interval), groupBy ? sorted[0][groupBy] : '').resolved++;
+  }
+  return [...rows.entries()]
+    .map(([k, r]): Row => {
+      const [period, grp] = k.split('|');
+      return {
+        period,
+        ...(groupBy ? { [groupBy]: grp } : {}),
+        unique_contacts: r.contacts.size,
+        resolved_conversations: r.resolved,
+        active_agents: r.agents.size,
+        channels: r.channels.size,
+        proactive_messages: r.proactive,
+      };
+    })
+    .sort((a, b) =>
+      `${a.period}|${groupBy ? a[groupBy] : ''}`.localeCompare(`${b.period}|${groupBy ? b[groupBy] : ''}`),
+    );
+}
+
+let wh: TestWarehouse;
+const events = generate();
+
+beforeAll(async () => {
+  wh = await startTestWarehouse();
+  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
+  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
+}, 60_000);
+afterAll(async () => wh?.close());
+
+const run = (q: Record<string, string>) => wh.app.get(ReportService).run('account-usage', { tenant: TENANT, ...q });
+
+describe('account-usage report', () => {
+  // [zone, interval, group_by ('' for none)]; every case has three entries (jest passes a shorter one a done callback).
+  const cases: [string, Interval, '' | 'platform' | 'channel'][] = [
+    ['America/New_York', 'day', ''],
+    ['America/New_York', 'hour', ''],
+    ['Europe/Berlin', 'week', 'platform'],
+    ['Asia/Kathmandu', 'day', 'channel'],
+    ['Australia/Lord_Howe', 'month', 'platform'],
+    ['UTC', 'quarter', ''],
+    ['Asia/Kathmandu', 'year', ''],
+  ];
+  it.each(cases)(
+    'in %s by %s (group by "%s") equals the computation over raw events',
+    async (tz, interval, groupBy) => {
+      const q: Record<string, string> = { tz, interval, from: '2026-10-20', to: '2026-11-10' };
+      if (groupBy) q.group_by = groupBy;
+      const result = await run(q);
+      expect(result.rows).toEqual(expected(events, tz, '2026-10-20', '2026-11-10', interval, groupBy || undefined));
+      expect(result.rows.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('counts a month of unique contacts exactly, not as a sum of days', async () => {
+    const month = await run({ tz: 'UTC', interval: 'month', from: '2026-10-01', to: '2026-12-01' });
+    const days = await run({ tz: 'UTC', interval: 'day', from: '2026-10-01', to: '2026-12-01' });
+    const oct = month.rows.find((r) => r.period === '2026-10-01')!;
+    const sumOfDays = days.rows
+      .filter((r) => String(r.period).startsWith('2026-10'))
+      .reduce((s, r) => s + Number(r.unique_contacts), 0);
+    expect(Number(oct.unique_contacts)).toBeLessThan(sumOfDays);
+    expect(month.rows).toEqual(expected(events, 'UTC', '2026-10-01', '2026-12-01', 'month'));
+  });
+
+  it('filters by channel: every figure counts only that channel', async () => {
+    const result = await run({ tz: 'UTC', interval: 'week', from: '2026-10-19', to: '2026-11-16', channel: 'chat' });
+    // The same as grouping by channel and keeping chat (resolved conversations go by their first message's channel).
+    const chat = expected(events, 'UTC', '2026-10-19', '2026-11-16', 'week', 'channel').filter(
+      (r) => r.channel === 'chat',
+    );
+    expect(result.rows).toEqual(chat.map(({ channel: _channel, ...rest }) => ({ ...rest, channels: 1 })));
+    expect(result.rows.length).toBeGreaterThan(0);
+  });
+
+  it('returns an empty, typed result for a range with no data', async () => {
+    const result = await run({ tz: 'UTC', from: '2020-01-01', to: '2020-02-01' });
+    expect(result.rows).toEqual([]);
+    expect(result.columns.map((c) => c.name)).toContain('unique_contacts');
+  });
+
+  it('serves JSON and CSV over HTTP and names the bad parameter with a 400', async () => {
+    const http = request(wh.app.getHttpServer());
+    const list = await http.get('/v1/reports');
+    expect(list.body.reports.map((r: { name: string }) => r.name)).toContain('account-usage');
+    const json = await http.get(`/v1/reports/account-usage?tenant=${TENANT}&from=2026-10-20&to=2026-10-22&tz=UTC`);
+    expect(json.status).toBe(200);
+    expect(json.body).toMatchObject({ report: 'account-usage', time_zone: 'UTC', from: '2026-10-20T00:00:00.000Z' });
+    const csv = await http.get(
+      `/v1/reports/account-usage?tenant=${TENANT}&from=2026-10-20&to=2026-10-22&tz=UTC&format=csv`,
+    );
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.text.split('\r\n')[0]).toBe(
+      'period,unique_contacts,resolved_conversations,active_agents,channels,proactive_messages',
+    );
+    for (const [query, field] of [
+      ['from=2026-10-20&to=2026-10-22&tz=Mars/Olympus', 'tz'],
+      ['from=2026-10-22&to=2026-10-20', 'from'],
+      ['from=2020-01-01&to=2026-01-01', 'to'],
+      ['from=2026-10-20&to=2026-10-22&group_by=campaign', 'group_by'],
+      ['from=2026-10-20&to=2026-10-22&interval=fortnight', 'interval'],
+      ['from=2026-02-30&to=2026-03-02', 'from'],
+      ['from=2026-10-20&to=2026-10-22&colour=blue', 'colour'],
+    ]) {
+      const bad = await http.get(`/v1/reports/account-usage?tenant=${TENANT}&${query}`);
+      expect({ query, status: bad.status, field: bad.body.field }).toEqual({ query, status: 400, field });
+      expect(bad.body.message).toEqual(expect.any(String));
+    }
+    expect((await http.get('/v1/reports/nope?tenant=x&from=2026-01-01&to=2026-01-02')).status).toBe(404);
+  });
+});
