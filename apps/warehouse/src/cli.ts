@@ -5,6 +5,7 @@ import { demoCommand, importCommand, migrateCommand, rollupCommand } from './cli
 import { UsageError } from './cli/context';
 import { deadLettersListCommand, deadLettersReplayCommand, type ReplayOptions } from './cli/dead-letter-commands';
 import { kafkaProduceDemoCommand } from './cli/kafka-commands';
+import { reportCommand } from './cli/report-commands';
 
 /**
  * The warehouse CLI: `npm run cli -- <command>`. Each command boots only the
@@ -91,6 +92,17 @@ deadLetters
   .option('--dry-run', 'check the letters against the contract; store nothing')
   .option('--json', 'print the summary as JSON')
   .action(run((opts: ReplayOptions) => deadLettersReplayCommand(opts)));
+
+program
+  .command('report')
+  .description(
+    'run a report and print a table: report account-usage --tenant ID --from 2026-10-01 --to 2026-11-01 [--tz Europe/Berlin] [--interval month] [--csv|--json]; `report list` lists them',
+  )
+  .argument('[name]', 'report name (see `report list`)')
+  .argument('[params...]', '--param value pairs, as in GET /v1/reports/NAME')
+  .allowUnknownOption()
+  .helpOption('-h, --help')
+  .action(run((name: string | undefined, params: string[]) => reportCommand(name, params)));
 
 program
   .command('kafka')

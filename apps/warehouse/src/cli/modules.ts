@@ -4,6 +4,7 @@ import { AppConfig, AppConfigModule } from '@tallyhouse/config';
 import { DemoModule } from '@tallyhouse/demo';
 import { FileImportModule, IngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
+import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
 
 /** The engine and the migration runner, without applying migrations on start (the `migrate` command does). */
@@ -36,3 +37,7 @@ export class CliRollupModule {}
 /** `dead-letters list` / `replay`: the engine (migrations applied) and the ingest pipeline, no Kafka. */
 @Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, IngestModule] })
 export class CliDeadLettersModule {}
+
+/** `report`: the engine (migrations applied) and the report definitions. */
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ReportsModule] })
+export class CliReportModule {}
