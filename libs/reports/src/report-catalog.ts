@@ -1,10 +1,15 @@
 import { AccountUsageReport } from './account-usage/account-usage.report';
+import { CohortsReport } from './cohorts/cohorts.report';
 import { CustomerTouchReport } from './customer-touch/customer-touch.report';
 import type { ReportDefinition } from './report-definition';
 import type { ReportParams } from './report-params';
 
 /** Every report, by name: the list GET /v1/reports serves and the CLI runs. */
-export const REPORTS: readonly ReportDefinition<ReportParams>[] = [AccountUsageReport, CustomerTouchReport];
+export const REPORTS: readonly ReportDefinition<ReportParams>[] = [
+  AccountUsageReport,
+  CustomerTouchReport,
+  CohortsReport,
+];
 
 export function findReport(name: string): ReportDefinition<ReportParams> | undefined {
   return REPORTS.find((r) => r.name === name);

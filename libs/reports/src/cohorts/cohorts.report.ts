@@ -1,0 +1,144 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
+import { ReportParams } from '../report-params';
+import { periodExpr } from '../rollup-sql';
+
+export class CohortsParams extends ReportParams {
+  @ApiPropertyOptional({
+    enum: ['registered', 'first_seen'],
+    default: 'registered',
+    description: 'Cohort by the interval of user.registered, or of the first event of any kind',
+  })
+  @IsOptional()
+  @IsIn(['registered', 'first_seen'], { message: 'cohort_by must be registered or first_seen' })
+  cohort_by: 'registered' | 'first_seen' = 'registered';
+}
+
+/** Whole intervals from one period label to another (labels are local wall times, compared as such). */
+function intervalsBetween(from: string, to: string, interval: CohortsParams['interval']): number {
+  const wall = (label: string) => Date.parse(`${label.replace(' ', 'T')}${label.length === 10 ? 'T00:00' : ''}:00Z`);
+  const [a, b] = [new Date(wall(from)), new Date(wall(to))];
+  const months = (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + (b.getUTCMonth() - a.getUTCMonth());
+  switch (interval) {
+    case 'hour':
+      return Math.round((b.getTime() - a.getTime()) / 3_600_000);
+    case 'day':
+      return Math.round((b.getTime() - a.getTime()) / 86_400_000);
+    case 'week':
+      return Math.round((b.getTime() - a.getTime()) / (7 * 86_400_000));
+    case 'month':
+      return months;
+    case 'quarter':
+      return Math.round(months / 3);
+    case 'year':
+      return b.getUTCFullYear() - a.getUTCFullYear();
+  }
+}
+
+/** Events done to a contact rather than by them: they do not make a contact active. */
+const PASSIVE_TYPES = ['message.sent', 'message.delivered', 'message.bounced'];
+
+interface CohortRow {
+  cohort: string;
+  period: string;
+  cohort_size: number | string;
+  active: number | string;
+}
+
+/**
+ * Cohorts: contacts grouped by the interval they registered in (or were first
+ * seen in), and how many of them were active in each later interval.
+ */
+export const CohortsReport: ReportDefinition<CohortsParams> = {
+  name: 'cohorts',
+  title: 'Cohorts',
+  reference: 'design: cohorts',
+  description:
+    'Contacts grouped by the interval (default month; in the chosen zone) in which they registered ' +
+    '(user.registered) or, with cohort_by=first_seen, in which their first event of any kind falls ' +
+    '(contacts seen before the range are in no cohort). For each cohort and each interval from the ' +
+    "cohort's own onwards: how many of its contacts were active, and the share. Active = any event " +
+    'other than message.sent, message.delivered and message.bounced (things done to a contact, not by ' +
+    'them). Exact: sets of contacts, not sums.',
+  params: CohortsParams,
+  groupBy: [],
+
+  columns(): ReportColumn[] {
+    return [
+      { name: 'cohort', type: 'string', description: 'Interval the cohort joined in' },
+      { name: 'cohort_size', type: 'integer', description: 'Contacts in the cohort' },
+      { name: 'period', type: 'string', description: 'Interval of activity' },
+      { name: 'periods_since', type: 'integer', description: 'Intervals since the cohort joined (0 = same)' },
+      { name: 'active', type: 'integer', description: 'Cohort contacts active in the period' },
+      { name: 'share', type: 'percent', description: 'active / cohort_size' },
+    ];
+  },
+
+  async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
+    const period = periodExpr(params.interval, params.week_start);
+    const cohortOf =
+      params.cohort_by === 'registered'
+        ? 'c.registered'
+        : 'bitmapAndnot(c.seen, bitmapOr(b.seen_before, e.seen_earlier))';
+    const rows = await ch.query<CohortRow>(
+      `WITH
+         periods AS (
+           SELECT period,
+                  groupBitmapMergeState(contacts) AS seen,
+                  groupBitmapMergeStateIf(contacts, type NOT IN {passive:Array(String)}) AS active,
+                  groupBitmapMergeStateIf(contacts, type = 'user.registered') AS registered
+           FROM (
+             SELECT ${period} AS period, type, contacts FROM rollup_15m
+             WHERE tenant_id = {tenant:String}
+               AND bucket >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+               AND bucket < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
+           )
+           GROUP BY period
+         ),
+         earlier AS (
+           SELECT c.period AS period, groupBitmapOrState(p.seen) AS seen_earlier
+           FROM periods AS c CROSS JOIN periods AS p
+           WHERE p.period < c.period
+           GROUP BY c.period
+         ),
+         cohorts AS (
+           SELECT c.period AS cohort, ${cohortOf} AS members
+           FROM periods AS c
+           LEFT JOIN earlier AS e ON e.period = c.period
+           CROSS JOIN (
+             SELECT groupBitmapMergeState(contacts) AS seen_before FROM rollup_15m
+             WHERE tenant_id = {tenant:String} AND bucket < fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+           ) AS b
+         )
+       SELECT k.cohort AS cohort, a.period AS period, bitmapCardinality(k.members) AS cohort_size,
+              bitmapAndCardinality(k.members, a.active) AS active
+       FROM cohorts AS k CROSS JOIN periods AS a
+       WHERE a.period >= k.cohort AND bitmapCardinality(k.members) > 0
+       ORDER BY cohort, period`,
+      {
+        tag: 'report:cohorts',
+        params: {
+          tenant: params.tenant,
+          from_ms: range.fromMs,
+          to_ms: range.toMs,
+          tz: range.tz,
+          passive: PASSIVE_TYPES,
+        },
+        idempotent: true,
+      },
+    );
+    return rows.map((r) => {
+      const size = Number(r.cohort_size);
+      const active = Number(r.active);
+      return {
+        cohort: r.cohort,
+        cohort_size: size,
+        period: r.period,
+        periods_since: intervalsBetween(r.cohort, r.period, params.interval),
+        active,
+        share: size > 0 ? Math.round((active / size) * 10_000) / 10_000 : 0,
+      };
+    });
+  },
+};

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { ReportService } from '@tallyhouse/reports';
+import { localMidnight, localPeriod } from './support/local-time';
+import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+
+/** cohorts against a plain TypeScript computation over the generated events. */
+interface Ev {
+  event_id: string;
+  tenant_id: string;
+  occurred_at: string;
+  type: string;
+  contact_id: string;
+}
+
+const TENANT = 'cohort-test';
+const PASSIVE = ['message.sent', 'message.delivered', 'message.bounced'];
+
+function generate(): Ev[] {
+  let seed = 5;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const events: Ev[] = [];
+  const ev = (ms: number, type: string, contact: string): Ev => ({
+    event_id: randomUUID(),
+    tenant_id: TENANT,
+    occurred_at: new Date(ms).toISOString(),
+    type,
+    contact_id: contact,
+  });
+  const start = Date.UTC(2026, 5, 1); // June - November 2026
+  const span = 170 * 86_400_000;
+  for (let c = 0; c < 400; c++) {
+    const contact = `k${c}`;
+    const joined = start + Math.floor(rnd() * span * 0.8);
+    // Some contacts were seen (a message sent to them) before they registered, some long before the range.
+    if (c % 4 === 0) events.push(ev(joined - Math.floor(rnd() * 200 * 86_400_000), 'message.sent', contact));
+    events.push(ev(joined, 'user.registered', contact));
+    const later = Math.floor(rnd() * 8);
+    for (let i = 0; i < later; i++) {
+      const t = joined + Math.floor(rnd() * (start + span - joined));
+      events.push(ev(t, rnd() < 0.6 ? 'user.login' : rnd() < 0.5 ? 'message.delivered' : 'message.clicked', contact));
+    }
+  }
+  return events;
+}
+
+function expected(
+  events: Ev[],
+  tz: string,
+  from: string,
+  to: string,
+  interval: 'week' | 'month',
+  cohortBy: 'registered' | 'first_seen',
+) {
+  const lo = localMidnight(from, tz);
+  const hi = localMidnight(to, tz);
+  const period = (ms: number) => localPeriod(ms, tz, interval);
+  const periods = new Set<string>();
+  const cohorts = new Map<string, Set<string>>();
+  const active = new Map<string, Set<string>>();
+  const firstSeen = new Map<string, number>();
+  for (const e of events) {
+    const ms = Date.parse(e.occurred_at);
+    firstSeen.set(e.contact_id, Math.min(firstSeen.get(e.contact_id) ?? Infinity, ms));
+  }
+  const add = (m: Map<string, Set<string>>, k: string, v: string) => m.set(k, (m.get(k) ?? new Set()).add(v));
+  for (const e of events) {
+    const ms = Date.parse(e.occurred_at);
+    if (ms < lo || ms >= hi) continue;
+    periods.add(period(ms));
+    if (!PASSIVE.includes(e.type)) add(active, period(ms), e.contact_id);
+    if (cohortBy === 'registered' && e.type === 'user.registered') add(cohorts, period(ms), e.contact_id);
+  }
+  if (cohortBy === 'first_seen') {
+    for (const [contact, ms] of firstSeen) if (ms >= lo && ms < hi) add(cohorts, period(ms), contact);
+  }
+  const rows: { cohort: string; cohort_size: number; period: string; active: number }[] = [];
+  for (const cohort of [...cohorts.keys()].sort()) {
+    const members = cohorts.get(cohort)!;
+    for (const p of [...periods].sort()) {
+      if (p < cohort) continue;
+      const act = [...members].filter((m) => active.get(p)?.has(m)).length;
+      rows.push({ cohort, cohort_size: members.size, period: p, active: act });
+    }
+  }
+  return rows;
+}
+
+let wh: TestWarehouse;
+const events = generate();
+
+beforeAll(async () => {
+  wh = await startTestWarehouse();
+  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
+  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
+}, 60_000);
+afterAll(async () => wh?.close());
+
+describe('cohorts report', () => {
+  it.each([
+    ['America/New_York', 'month', 'registered'],
+    ['Asia/Kathmandu', 'month', 'first_seen'],
+    ['Europe/Berlin', 'week', 'registered'],
+    ['UTC', 'week', 'first_seen'],
+  ] as const)('in %s by %s, cohort by %s, equals the computation over raw events', async (tz, interval, cohortBy) => {
+    const result = await wh.app
+      .get(ReportService)
+      .run('cohorts', { tenant: TENANT, tz, interval, cohort_by: cohortBy, from: '2026-07-01', to: '2026-11-16' });
+    const got = result.rows.map(({ cohort, cohort_size, period, active }) => ({ cohort, cohort_size, period, active }));
+    const want = expected(events, tz, '2026-07-01', '2026-11-16', interval, cohortBy);
+    expect(got).toEqual(want);
+    expect(want.length).toBeGreaterThan(10);
+    // The triangle: share is active / size, and a cohort's first period counts from 0.
+    for (const r of result.rows) expect(r.share).toBeCloseTo(Number(r.active) / Number(r.cohort_size), 4);
+    expect(result.rows[0].periods_since).toBe(0);
+  });
+
+  it('rejects an unknown cohort_by with a 400 naming it', async () => {
+    const res = await request(wh.app.getHttpServer()).get(
+      `/v1/reports/cohorts?tenant=${TENANT}&from=2026-07-01&to=2026-08-01&cohort_by=birthday`,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.field).toBe('cohort_by');
+  });
+});
