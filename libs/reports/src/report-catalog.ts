@@ -1,4 +1,5 @@
 import { AccountUsageReport } from './account-usage/account-usage.report';
+import { CampaignPerformanceReport } from './campaign-performance/campaign-performance.report';
 import { CohortsReport } from './cohorts/cohorts.report';
 import { CustomerTouchReport } from './customer-touch/customer-touch.report';
 import type { ReportDefinition } from './report-definition';
@@ -6,6 +7,7 @@ import type { ReportParams } from './report-params';
 
 /** Every report, by name: the list GET /v1/reports serves and the CLI runs. */
 export const REPORTS: readonly ReportDefinition<ReportParams>[] = [
+  CampaignPerformanceReport,
   AccountUsageReport,
   CustomerTouchReport,
   CohortsReport,

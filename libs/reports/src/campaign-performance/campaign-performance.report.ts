@@ -1,0 +1,184 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
+import { ReportParams } from '../report-params';
+import { periodExpr } from '../rollup-sql';
+
+const VIEWS = ['summary', 'daily', 'contacts'] as const;
+
+export class CampaignPerformanceParams extends ReportParams {
+  @ApiPropertyOptional({
+    enum: VIEWS,
+    default: 'summary',
+    description:
+      'summary: per campaign / one-time message; daily: per send interval; contacts: each contact with the time of each step',
+  })
+  @IsOptional()
+  @IsIn(VIEWS, { message: `view must be one of ${VIEWS.join(', ')}` })
+  view: (typeof VIEWS)[number] = 'summary';
+}
+
+interface StepRow {
+  kind: string;
+  id: string;
+  period: string;
+  contact_id: string;
+  sent: number | string;
+  viewed: number | string;
+  clicked: number | string;
+  goal: number | string;
+  sent_at: string | null;
+  viewed_at: string | null;
+  clicked_at: string | null;
+  goal_at: string | null;
+}
+
+/**
+ * Per (campaign or one-time message, contact): the send in range and whether
+ * each later step happened inside its window. Steps are judged against the
+ * first send of that message to that contact.
+ */
+const FUNNEL = `
+  sends AS (
+    SELECT campaign_id, message_id, contact_no, any(contact_id) AS contact_id,
+           min(sent_at) AS first_sent_at, min(viewed_at) AS first_viewed_at, min(clicked_at) AS first_clicked_at
+    FROM message_funnel
+    WHERE tenant_id = {tenant:String} AND message_id != '' CAMPAIGN_FILTER
+    GROUP BY campaign_id, message_id, contact_no
+    HAVING first_sent_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+       AND first_sent_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
+  ),
+  goals AS (
+    SELECT campaign_id, message_id, contact_no, min(goal_at) AS first_goal_at
+    FROM message_funnel
+    WHERE tenant_id = {tenant:String} AND goal_at IS NOT NULL
+    GROUP BY campaign_id, message_id, contact_no
+  ),
+  steps AS (
+    SELECT if(s.campaign_id != '', 'campaign', 'one-time message') AS kind,
+           if(s.campaign_id != '', s.campaign_id, s.message_id) AS id,
+           s.contact_no AS contact_no, s.contact_id AS contact_id, s.first_sent_at AS sent_at,
+           s.first_viewed_at IS NOT NULL AND s.first_viewed_at >= s.first_sent_at
+             AND s.first_viewed_at <= s.first_sent_at + INTERVAL 7 DAY AS viewed,
+           s.first_clicked_at IS NOT NULL AND s.first_clicked_at >= s.first_sent_at AS clicked,
+           viewed AND g.first_goal_at IS NOT NULL AND g.first_goal_at >= s.first_sent_at
+             AND g.first_goal_at <= s.first_sent_at + INTERVAL 30 DAY AS goal,
+           if(viewed, s.first_viewed_at, NULL) AS viewed_at,
+           if(clicked, s.first_clicked_at, NULL) AS clicked_at,
+           if(goal, g.first_goal_at, NULL) AS goal_at
+    FROM sends AS s
+    LEFT JOIN goals AS g
+      ON g.campaign_id = s.campaign_id AND g.contact_no = s.contact_no
+     AND g.message_id = if(s.campaign_id = '', s.message_id, '')
+  )`;
+
+const COUNTS = `uniqExact(contact_no) AS sent, uniqExactIf(contact_no, viewed) AS viewed,
+                uniqExactIf(contact_no, clicked) AS clicked, uniqExactIf(contact_no, goal) AS goal`;
+
+const rate = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
+
+/** Campaign performance (campaign-performance-and-data-download). */
+export const CampaignPerformanceReport: ReportDefinition<CampaignPerformanceParams> = {
+  name: 'campaign-performance',
+  title: 'Campaign performance',
+  reference: 'campaign-performance-and-data-download',
+  description:
+    'Per campaign, and per one-time message (a message without a campaign), for the messages sent in the ' +
+    "range (by the time of each contact's first send of the message). sent: distinct contacts sent to. " +
+    'viewed: of those, contacts who viewed the message within 7 days of its send (7 days exactly still ' +
+    'counts; 7 days and 1 ms does not). clicked: contacts who clicked it after the send. goal: contacts who ' +
+    "viewed it in its window and reached the campaign's goal (goal.reached with the campaign, or the " +
+    'one-time message) within 30 days of the send (day 30 counts, day 31 does not). Rates are of sent. ' +
+    'A contact sent several messages of a campaign counts once per step. view=daily splits by the ' +
+    'interval of the send; view=contacts lists each contact with the time of each step.',
+  params: CampaignPerformanceParams,
+  groupBy: [],
+
+  columns(params): ReportColumn[] {
+    const id: ReportColumn[] = [
+      { name: 'kind', type: 'string', description: 'campaign or one-time message' },
+      { name: 'id', type: 'string', description: 'Campaign id, or message id for a one-time message' },
+    ];
+    if (params.view === 'contacts') {
+      return [
+        ...id,
+        { name: 'contact_id', type: 'string', description: 'Contact' },
+        { name: 'sent_at', type: 'datetime', description: 'First send to the contact (UTC)' },
+        { name: 'viewed_at', type: 'datetime', description: 'First view within 7 days (UTC)' },
+        { name: 'clicked_at', type: 'datetime', description: 'First click (UTC)' },
+        { name: 'goal_at', type: 'datetime', description: 'Goal within 30 days, after a view (UTC)' },
+      ];
+    }
+    return [
+      ...id,
+      ...(params.view === 'daily'
+        ? [{ name: 'period', type: 'string', description: 'Interval of the send, local' } as const]
+        : []),
+      { name: 'sent', type: 'integer', description: 'Contacts sent to' },
+      { name: 'viewed', type: 'integer', description: 'Viewed within 7 days' },
+      { name: 'clicked', type: 'integer', description: 'Clicked' },
+      { name: 'goal', type: 'integer', description: 'Reached the goal within 30 days' },
+      { name: 'view_rate', type: 'percent', description: 'viewed / sent' },
+      { name: 'click_rate', type: 'percent', description: 'clicked / sent' },
+      { name: 'goal_rate', type: 'percent', description: 'goal / sent' },
+    ];
+  },
+
+  async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
+    const values = {
+      tenant: params.tenant,
+      from_ms: range.fromMs,
+      to_ms: range.toMs,
+      tz: range.tz,
+      campaigns: params.campaign ?? [],
+    };
+    const funnel = FUNNEL.replace(
+      'CAMPAIGN_FILTER',
+      params.campaign?.length
+        ? 'AND (campaign_id IN {campaigns:Array(String)} OR message_id IN {campaigns:Array(String)})'
+        : '',
+    );
+    const tag = `report:campaign-performance:${params.view}`;
+    if (params.view === 'contacts') {
+      const rows = await ch.query<StepRow>(
+        `WITH ${funnel}
+         SELECT kind, id, contact_id, toString(sent_at) AS sent_at, toString(viewed_at) AS viewed_at,
+                toString(clicked_at) AS clicked_at, toString(goal_at) AS goal_at
+         FROM steps ORDER BY kind, id, sent_at, contact_id`,
+        { tag, params: values, idempotent: true },
+      );
+      const iso = (t: string | null) => (t ? `${t.replace(' ', 'T')}Z` : null);
+      return rows.map((r) => ({
+        kind: r.kind,
+        id: r.id,
+        contact_id: r.contact_id,
+        sent_at: iso(r.sent_at),
+        viewed_at: iso(r.viewed_at),
+        clicked_at: iso(r.clicked_at),
+        goal_at: iso(r.goal_at),
+      }));
+    }
+    const daily = params.view === 'daily';
+    const rows = await ch.query<StepRow>(
+      `WITH ${funnel}
+       SELECT kind, id, ${daily ? periodExpr(params.interval, params.week_start, 'sent_at') : "''"} AS period, ${COUNTS}
+       FROM steps GROUP BY kind, id, period ORDER BY kind, id, period`,
+      { tag, params: values, idempotent: true },
+    );
+    return rows.map((r) => {
+      const [sent, viewed, clicked, goal] = [r.sent, r.viewed, r.clicked, r.goal].map(Number);
+      return {
+        kind: r.kind,
+        id: r.id,
+        ...(daily ? { period: r.period } : {}),
+        sent,
+        viewed,
+        clicked,
+        goal,
+        view_rate: rate(viewed, sent),
+        click_rate: rate(clicked, sent),
+        goal_rate: rate(goal, sent),
+      };
+    });
+  },
+};

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { ReportService } from '@tallyhouse/reports';
+import { localMidnight, localPeriod } from './support/local-time';
+import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+
+/**
+ * campaign-performance against a plain TypeScript computation over the
+ * generated events, with the window edges: a view at 7 days and at 7 days + 1
+ * ms after its send, a goal on day 30 and on day 31, a goal without a view.
+ */
+interface Ev {
+  event_id: string;
+  tenant_id: string;
+  occurred_at: string;
+  type: string;
+  contact_id: string;
+  campaign_id?: string;
+  message_id?: string;
+}
+
+const TENANT = 'campaign-test';
+const DAY = 86_400_000;
+
+function generate(): Ev[] {
+  let seed = 3;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const events: Ev[] = [];
+  const ev = (ms: number, type: string, contact: string, campaign: string, message: string): Ev => {
+    const e: Ev = {
+      event_id: randomUUID(),
+      tenant_id: TENANT,
+      occurred_at: new Date(ms).toISOString(),
+      type,
+      contact_id: contact,
+    };
+    if (campaign) e.campaign_id = campaign;
+    if (message) e.message_id = message;
+    return e;
+  };
+  const start = Date.UTC(2026, 8, 1);
+  const messages: [string, string][] = [
+    ['spring', 'spring-1'],
+    ['spring', 'spring-2'],
+    ['autumn', 'autumn-1'],
+    ['', 'otm-7'],
+  ];
+  for (let c = 0; c < 300; c++) {
+    const contact = `m${c}`;
+    for (const [campaign, message] of messages) {
+      if (rnd() < 0.4) continue;
+      const sent = start + Math.floor(rnd() * 40 * DAY);
+      events.push(ev(sent, 'message.sent', contact, campaign, message));
+      if (rnd() < 0.6) {
+        const viewed = sent + Math.floor(rnd() * 9 * DAY); // some after the 7-day window
+        events.push(ev(viewed, 'message.viewed', contact, campaign, message));
+        if (rnd() < 0.5) events.push(ev(viewed + 60_000, 'message.clicked', contact, campaign, message));
+      }
+      if (rnd() < 0.3) {
+        // Goals: on the campaign (any message) or, for a one-time message, on the message.
+        events.push(
+          ev(sent + Math.floor(rnd() * 35 * DAY), 'goal.reached', contact, campaign, campaign ? '' : message),
+        );
+      }
+    }
+  }
+  // The edges, on their own contacts.
+  const t = Date.UTC(2026, 8, 10, 12);
+  events.push(
+    ev(t, 'message.sent', 'edge-view-7d', 'autumn', 'autumn-1'),
+    ev(t + 7 * DAY, 'message.viewed', 'edge-view-7d', 'autumn', 'autumn-1'),
+  );
+  events.push(
+    ev(t, 'message.sent', 'edge-view-late', 'autumn', 'autumn-1'),
+    ev(t + 7 * DAY + 1, 'message.viewed', 'edge-view-late', 'autumn', 'autumn-1'),
+  );
+  events.push(
+    ev(t, 'message.sent', 'edge-goal-30', 'autumn', 'autumn-1'),
+    ev(t + DAY, 'message.viewed', 'edge-goal-30', 'autumn', 'autumn-1'),
+    ev(t + 30 * DAY, 'goal.reached', 'edge-goal-30', 'autumn', ''),
+  );
+  events.push(
+    ev(t, 'message.sent', 'edge-goal-31', 'autumn', 'autumn-1'),
+    ev(t + DAY, 'message.viewed', 'edge-goal-31', 'autumn', 'autumn-1'),
+    ev(t + 31 * DAY, 'goal.reached', 'edge-goal-31', 'autumn', ''),
+  );
+  events.push(
+    ev(t, 'message.sent', 'edge-goal-no-view', 'autumn', 'autumn-1'),
+    ev(t + DAY, 'goal.reached', 'edge-goal-no-view', 'autumn', ''),
+  );
+  return events;
+}
+
+interface Step {
+  kind: string;
+  id: string;
+  contact: string;
+  sentAt: number;
+  viewed: boolean;
+  clicked: boolean;
+  goal: boolean;
+}
+
+function steps(events: Ev[], lo: number, hi: number): Step[] {
+  const at = (e: Ev) => Date.parse(e.occurred_at);
+  const first = (pred: (e: Ev) => boolean) => {
+    const xs = events.filter(pred).map(at);
+    return xs.length ? Math.min(...xs) : null;
+  };
+  const pairs = new Map<string, Ev>();
+  for (const e of events)
+    if (e.type === 'message.sent') pairs.set(`${e.campaign_id ?? ''}|${e.message_id}|${e.contact_id}`, e);
+  const out: Step[] = [];
+  for (const s of pairs.values()) {
+    const same = (e: Ev) => e.contact_id === s.contact_id && (e.campaign_id ?? '') === (s.campaign_id ?? '');
+    const sentAt = first((e) => e.type === 'message.sent' && same(e) && e.message_id === s.message_id)!;
+    if (sentAt < lo || sentAt >= hi) continue;
+    const viewedAt = first((e) => e.type === 'message.viewed' && same(e) && e.message_id === s.message_id);
+    const clickedAt = first((e) => e.type === 'message.clicked' && same(e) && e.message_id === s.message_id);
+    const goalAt = first(
+      (e) => e.type === 'goal.reached' && same(e) && (s.campaign_id ? !e.message_id : e.message_id === s.message_id),
+    );
+    const viewed = viewedAt !== null && viewedAt >= sentAt && viewedAt - sentAt <= 7 * DAY;
+    out.push({
+      kind: s.campaign_id ? 'campaign' : 'one-time message',
+      id: s.campaign_id ?? s.message_id!,
+      contact: s.contact_id,
+      sentAt,
+      viewed,
+      clicked: clickedAt !== null && clickedAt >= sentAt,
+      goal: viewed && goalAt !== null && goalAt >= sentAt && goalAt - sentAt <= 30 * DAY,
+    });
+  }
+  return out;
+}
+
+function summarize(all: Step[], key: (s: Step) => string) {
+  const groups = new Map<string, Step[]>();
+  for (const s of all) groups.set(key(s), [...(groups.get(key(s)) ?? []), s]);
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, ss]) => {
+      const count = (f: (s: Step) => boolean) => new Set(ss.filter(f).map((s) => s.contact)).size;
+      const sent = count(() => true);
+      const [viewed, clicked, goal] = [count((s) => s.viewed), count((s) => s.clicked), count((s) => s.goal)];
+      const r = (x: number) => Math.round((x / sent) * 10_000) / 10_000;
+      return { key: k, sent, viewed, clicked, goal, view_rate: r(viewed), click_rate: r(clicked), goal_rate: r(goal) };
+    });
+}
+
+let wh: TestWarehouse;
+const events = generate();
+
+beforeAll(async () => {
+  wh = await startTestWarehouse();
+  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
+  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
+}, 60_000);
+afterAll(async () => wh?.close());
+
+const run = (q: Record<string, string>) =>
+  wh.app.get(ReportService).run('campaign-performance', { tenant: TENANT, ...q });
+
+describe('campaign-performance report', () => {
+  it.each(['UTC', 'America/New_York', 'Asia/Kathmandu'])(
+    'summary in %s equals the computation over raw events',
+    async (tz) => {
+      const result = await run({ tz, from: '2026-09-05', to: '2026-10-05' });
+      const want = summarize(
+        steps(events, localMidnight('2026-09-05', tz), localMidnight('2026-10-05', tz)),
+        (s) => `${s.kind}|${s.id}`,
+      );
+      expect(result.rows.map(({ kind, id, ...rest }) => ({ key: `${kind}|${id}`, ...rest }))).toEqual(want);
+      expect(want.find((w) => w.key === 'one-time message|otm-7')).toBeDefined();
+    },
+  );
+
+  it('daily by send day in Europe/Berlin equals the computation over raw events', async () => {
+    const tz = 'Europe/Berlin';
+    const result = await run({ tz, from: '2026-09-05', to: '2026-10-05', view: 'daily' });
+    const want = summarize(
+      steps(events, localMidnight('2026-09-05', tz), localMidnight('2026-10-05', tz)),
+      (s) => `${s.kind}|${s.id}|${localPeriod(s.sentAt, tz, 'day')}`,
+    );
+    expect(result.rows.map(({ kind, id, period, ...rest }) => ({ key: `${kind}|${id}|${period}`, ...rest }))).toEqual(
+      want,
+    );
+  });
+
+  it('applies the windows exactly: a view at 7 days counts, at 7 days + 1 ms not; a goal on day 30 counts, day 31 not, nor without a view', async () => {
+    const result = await run({ tz: 'UTC', from: '2026-09-10', to: '2026-09-11', view: 'contacts', campaign: 'autumn' });
+    const byContact = new Map(result.rows.map((r) => [r.contact_id, r]));
+    expect(byContact.get('edge-view-7d')!.viewed_at).toBe('2026-09-17T12:00:00.000Z');
+    expect(byContact.get('edge-view-late')!.viewed_at).toBeNull();
+    expect(byContact.get('edge-goal-30')!.goal_at).toBe('2026-10-10T12:00:00.000Z');
+    expect(byContact.get('edge-goal-31')!.goal_at).toBeNull();
+    expect(byContact.get('edge-goal-no-view')!.goal_at).toBeNull();
+    // Every contact row agrees with the computation.
+    const want = steps(events, Date.UTC(2026, 8, 10), Date.UTC(2026, 8, 11)).filter((s) => s.id === 'autumn');
+    expect(result.rows).toHaveLength(want.length);
+    for (const s of want) {
+      const row = byContact.get(s.contact)!;
+      expect({ contact: s.contact, viewed: row.viewed_at !== null, goal: row.goal_at !== null }).toEqual({
+        contact: s.contact,
+        viewed: s.viewed,
+        goal: s.goal,
+      });
+    }
+  });
+});
