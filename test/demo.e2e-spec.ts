@@ -1,5 +1,6 @@
 import { EventContract, EVENT_TYPES } from '@tallyhouse/events';
 import { DemoLoader, DEMO_TENANTS, generateDemoEvents, generateDemoNdjson } from '@tallyhouse/demo';
+import { ReportService } from '@tallyhouse/reports';
 import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
 
 const now = new Date('2026-11-23T12:00:00Z');
@@ -137,6 +138,22 @@ describe('demo loader', () => {
         a.tenant_id.localeCompare(b.tenant_id),
       ),
     );
+  });
+
+  it('shows every built report with non-trivial numbers for the demo tenants', async () => {
+    const reports = wh.app.get(ReportService);
+    const to = new Date().toISOString().slice(0, 10);
+    const from = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);
+    const nonZero = async (name: string, tenant: string, column: string, extra: Record<string, string> = {}) => {
+      const result = await reports.run(name, { tenant, from, to, interval: 'month', ...extra });
+      return result.rows.reduce((s, r) => s + Number(r[column] ?? 0), 0);
+    };
+    const [district, brand, nepal] = DEMO_TENANTS.map((t) => t.tenant_id);
+    expect(await nonZero('campaign-performance', brand, 'goal')).toBeGreaterThan(0);
+    expect(await nonZero('campaign-performance', district, 'viewed')).toBeGreaterThan(0);
+    expect(await nonZero('account-usage', brand, 'resolved_conversations')).toBeGreaterThan(0);
+    expect(await nonZero('customer-touch', nepal, 'received_2')).toBeGreaterThan(0);
+    expect(await nonZero('cohorts', district, 'active')).toBeGreaterThan(0);
   });
 
   it('skips the bootstrap load when events already exist', async () => {
