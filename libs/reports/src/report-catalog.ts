@@ -2,6 +2,12 @@ import { AccountUsageReport } from './account-usage/account-usage.report';
 import { CampaignPerformanceReport } from './campaign-performance/campaign-performance.report';
 import { CohortsReport } from './cohorts/cohorts.report';
 import { CustomerTouchReport } from './customer-touch/customer-touch.report';
+import {
+  DistrictNewsgroupsReport,
+  DistrictNewUsersReport,
+  DistrictPublishingReport,
+  DistrictSignInsReport,
+} from './district/district.reports';
 import type { ReportDefinition } from './report-definition';
 import type { ReportParams } from './report-params';
 
@@ -11,6 +17,10 @@ export const REPORTS: readonly ReportDefinition<ReportParams>[] = [
   AccountUsageReport,
   CustomerTouchReport,
   CohortsReport,
+  DistrictNewUsersReport,
+  DistrictSignInsReport,
+  DistrictNewsgroupsReport,
+  DistrictPublishingReport,
 ];
 
 export function findReport(name: string): ReportDefinition<ReportParams> | undefined {

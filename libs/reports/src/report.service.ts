@@ -6,19 +6,10 @@ import { AppConfig } from '@tallyhouse/config';
 import { findReport, REPORTS } from './report-catalog';
 import type { ReportColumn, ReportDefinition, ReportRow } from './report-definition';
 import type { ReportParams } from './report-params';
+import { ReportParamError, UnknownReportError } from './report-errors';
 import { RangeError400, resolveRange } from './report-range';
 
-/** A parameter the caller got wrong: HTTP 400 / CLI exit 2, naming it. */
-export class ReportParamError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export class UnknownReportError extends Error {}
+export { ReportParamError, UnknownReportError };
 
 export interface ReportResult {
   report: string;
