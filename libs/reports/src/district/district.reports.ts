@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
+import type { ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParamError } from '../report-errors';
 import { ReportParams, type Interval } from '../report-params';
 import { localMidnightToUtc } from '../report-range';
