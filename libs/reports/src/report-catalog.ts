@@ -1,6 +1,7 @@
 import { AccountUsageReport } from './account-usage/account-usage.report';
 import { CampaignPerformanceReport } from './campaign-performance/campaign-performance.report';
 import { CohortsReport } from './cohorts/cohorts.report';
+import { ContactsAndSalesReport } from './contacts-and-sales/contacts-and-sales.report';
 import { CustomerTouchReport } from './customer-touch/customer-touch.report';
 import {
   DistrictNewsgroupsReport,
@@ -16,6 +17,7 @@ export const REPORTS: readonly ReportDefinition<ReportParams>[] = [
   CampaignPerformanceReport,
   AccountUsageReport,
   CustomerTouchReport,
+  ContactsAndSalesReport,
   CohortsReport,
   DistrictNewUsersReport,
   DistrictSignInsReport,

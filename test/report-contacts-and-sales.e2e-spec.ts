@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { ReportService } from '@tallyhouse/reports';
+import { localMidnight } from './support/local-time';
+import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+
+/** contacts-and-sales against a plain TypeScript computation over the generated events. */
+interface Ev {
+  event_id: string;
+  tenant_id: string;
+  occurred_at: string;
+  type: string;
+  contact_id: string;
+  platform: string;
+  channel: string;
+  conversation_id?: string;
+  agent_id?: string;
+  value?: number;
+}
+
+const TENANT = 'sales-test';
+const DAY = 86_400_000;
+
+function generate(): Ev[] {
+  let seed = 23;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
+  const events: Ev[] = [];
+  const ev = (ms: number, type: string, contact: string, f: Partial<Ev>): Ev => ({
+    event_id: randomUUID(),
+    tenant_id: TENANT,
+    occurred_at: new Date(ms).toISOString(),
+    type,
+    contact_id: contact,
+    platform: 'web',
+    channel: 'social',
+    ...f,
+  });
+  const start = Date.UTC(2026, 8, 1);
+  for (let c = 0; c < 300; c++) {
+    const contact = `v${Math.floor(rnd() * 180)}`;
+    const platform = pick(['facebook', 'twitter', 'web']);
+    const channel = platform === 'web' ? 'chat' : 'social';
+    const conv = { conversation_id: `conv-${c}`, platform, channel };
+    let t = start + Math.floor(rnd() * 60 * DAY);
+    events.push(ev(t, 'conversation.message_in', contact, conv));
+    for (let i = Math.floor(rnd() * 5); i > 0; i--) {
+      t += Math.floor(rnd() * 2 * DAY);
+      events.push(
+        ev(t, rnd() < 0.5 ? 'conversation.message_out' : 'conversation.message_in', contact, {
+          ...conv,
+          agent_id: 'a1',
+        }),
+      );
+    }
+    if (rnd() < 0.6) events.push(ev(t + Math.floor(rnd() * DAY), 'conversation.resolved', contact, conv));
+    if (rnd() < 0.35) {
+      // A purchase 0 to 12 days later: some inside the default 7-day window, some outside.
+      const first = Date.parse(events.find((e) => e.conversation_id === conv.conversation_id)!.occurred_at);
+      events.push(
+        ev(first + Math.floor(rnd() * 12 * DAY), 'purchase', contact, {
+          platform: 'web',
+          channel: 'web',
+          value: Math.round(rnd() * 20_000) / 100,
+        }),
+      );
+    }
+  }
+  return events.filter((e) => Date.parse(e.occurred_at) < Date.UTC(2026, 10, 20));
+}
+
+function expected(events: Ev[], from: number, to: number, days: number, groupBy?: 'platform' | 'channel') {
+  const at = (e: Ev) => Date.parse(e.occurred_at);
+  const convs = new Map<string, Ev[]>();
+  for (const e of events)
+    if (e.conversation_id) convs.set(e.conversation_id, [...(convs.get(e.conversation_id) ?? []), e]);
+  type Conv = { id: string; contact: string; first: number; closed: number; grp: string };
+  const list: Conv[] = [...convs.entries()].map(([id, evs]) => {
+    const sorted = [...evs].sort((a, b) => at(a) - at(b));
+    const resolved = sorted.filter((e) => e.type === 'conversation.resolved').map(at);
+    const closed = resolved.length ? Math.max(...resolved) : at(sorted[sorted.length - 1]) + 7 * DAY;
+    return { id, contact: sorted[0].contact_id, first: at(sorted[0]), closed, grp: groupBy ? sorted[0][groupBy] : '' };
+  });
+  const groups = [...new Set(list.map((c) => c.grp))].sort();
+  // Each purchase: the latest conversation of its contact started at or before it.
+  const attributed = events
+    .filter((e) => e.type === 'purchase')
+    .map((p) => {
+      const before = list
+        .filter((c) => c.contact === p.contact_id && c.first <= at(p))
+        .sort((a, b) => b.first - a.first)[0];
+      return { p, c: before };
+    })
+    .filter(
+      ({ p, c }) => c && at(p) - c.first <= days * DAY && c.first >= from && c.first < to && at(p) < to + days * DAY,
+    );
+  const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+  return groups
+    .map((g) => {
+      const mine = list.filter((c) => c.grp === g);
+      const ids = new Set(mine.map((c) => c.id));
+      const msgs = events.filter((e) => e.conversation_id && ids.has(e.conversation_id) && at(e) >= from && at(e) < to);
+      const closedIn = mine.filter((c) => c.closed >= from && c.closed < to);
+      const sales = attributed.filter(({ c }) => c.grp === g);
+      const initiated = mine.filter((c) => c.first >= from && c.first < to).length;
+      const turnover = round(
+        sales.reduce((s, { p }) => s + p.value!, 0),
+        4,
+      );
+      return {
+        ...(groupBy ? { [groupBy]: g } : {}),
+        contacts: mine.filter((c) => c.first >= from && c.closed < to).length,
+        initiated,
+        active: new Set(msgs.filter((e) => e.type === 'conversation.message_out').map((e) => e.conversation_id)).size,
+        messages_received: msgs.filter((e) => e.type === 'conversation.message_in').length,
+        messages_sent: msgs.filter((e) => e.type === 'conversation.message_out').length,
+        average_handling_seconds: closedIn.length
+          ? round(closedIn.reduce((s, c) => s + (c.closed - c.first) / 1000, 0) / closedIn.length, 3)
+          : null,
+        conversion_rate: initiated ? round(new Set(sales.map(({ c }) => c.id)).size / initiated, 4) : 0,
+        turnover,
+        transactions: sales.length,
+        average_order_value: sales.length ? round(turnover / sales.length, 4) : null,
+        average_seconds_to_purchase: sales.length
+          ? round(sales.reduce((s, { p, c }) => s + (at(p) - c.first) / 1000, 0) / sales.length, 3)
+          : null,
+      };
+    })
+    .filter((r) => r.initiated > 0 || r.active > 0 || r.messages_received > 0 || r.transactions > 0 || r.contacts > 0);
+}
+
+let wh: TestWarehouse;
+const events = generate();
+
+beforeAll(async () => {
+  wh = await startTestWarehouse();
+  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
+  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
+}, 60_000);
+afterAll(async () => wh?.close());
+
+describe('contacts-and-sales report', () => {
+  it.each([
+    ['UTC', '', '7'],
+    ['UTC', 'platform', '7'],
+    ['Europe/Berlin', 'channel', '3'],
+  ] as const)(
+    'in %s grouped by "%s" with %s attribution days equals the computation over raw events',
+    async (tz, groupBy, days) => {
+      const q: Record<string, string> = {
+        tenant: TENANT,
+        tz,
+        from: '2026-09-10',
+        to: '2026-10-20',
+        attribution_days: days,
+      };
+      if (groupBy) q.group_by = groupBy;
+      const result = await wh.app.get(ReportService).run('contacts-and-sales', q);
+      const want = expected(
+        events,
+        localMidnight('2026-09-10', tz),
+        localMidnight('2026-10-20', tz),
+        Number(days),
+        groupBy || undefined,
+      );
+      expect(result.rows).toEqual(want);
+      expect(want.reduce((s, r) => s + Number(r.transactions), 0)).toBeGreaterThan(0);
+    },
+  );
+});
