@@ -97,4 +97,20 @@ describe(ClickHouseService.name, () => {
     expect(err).toBeInstanceOf(ClickHouseUnavailableError);
     expect((err as Error).message).toMatch(/Too many parts/);
   });
+
+  it('shows why every insert carries a token: identical blocks are deduplicated by content, insert_deduplicate=0 or not', async () => {
+    await sut.command(
+      `CREATE TABLE same (n UInt32) ENGINE = MergeTree ORDER BY n SETTINGS non_replicated_deduplication_window = 100`,
+      { tag: 'test' },
+    );
+    const insert = (settings: Record<string, string | number>) =>
+      sut.insertCompact('same', ['n'], '[1]\n[2]\n', { tag: 'same', settings });
+    await insert({ insert_deduplicate: 0 });
+    await insert({ insert_deduplicate: 0 });
+    // The embedded engine ignores insert_deduplicate=0 in the statement: the second block is dropped.
+    expect(await rows('SELECT count() AS n FROM same')).toEqual([{ n: 2 }]);
+    await insert({ insert_deduplication_token: 'a' });
+    await insert({ insert_deduplication_token: 'b' });
+    expect(await rows('SELECT count() AS n FROM same')).toEqual([{ n: 6 }]);
+  });
 });

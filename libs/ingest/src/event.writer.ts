@@ -227,7 +227,9 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
       if (r.duplicates) this.metrics.eventsDuplicate.inc({ source: s.source }, r.duplicates);
     });
     this.metrics.flushRows.observe(block.length);
-    this.logger.debug(`flushed ${block.length} rows in ${Number(process.hrtime.bigint() - started) / 1e6} ms`);
+    this.logger.debug(
+      `flushed ${block.length} rows (token ${token}) in ${Number(process.hrtime.bigint() - started) / 1e6} ms`,
+    );
     return results;
   }
 
@@ -242,13 +244,14 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
     try {
       await this.ch.insertCompact('events', EVENT_COLUMNS, rows.map((r) => r.line).join(''), {
         tag: 'writer:insert-events',
-        settings: this.config.INGEST_DEDUP_TOKENS
-          ? {
-              insert_deduplicate: 1,
-              insert_deduplication_token: token,
-              deduplicate_blocks_in_dependent_materialized_views: 1,
-            }
-          : { insert_deduplicate: 0 },
+        settings: {
+          insert_deduplicate: 1,
+          // Off (tests' negative control only): a fresh token per attempt, so a retry is stored again,
+          // as by a consumer without tokens. (insert_deduplicate=0 is not an option: the embedded engine
+          // ignores it in the statement and deduplicates identical blocks by content.)
+          insert_deduplication_token: this.config.INGEST_DEDUP_TOKENS ? token : randomUUID(),
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+        },
       });
       return [];
     } catch (err) {

@@ -225,7 +225,10 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     const end = Number(buffer.messages[buffer.messages.length - 1].offset);
     const recorded = await this.plans.latest(ref);
     if (recorded && recorded.last >= start) {
-      if (recorded.first === start) return end >= recorded.last ? recorded : null;
+      if (recorded.first === start) {
+        this.logger.debug(`partition ${ref.partition}: replaying recorded range ${recorded.first}-${recorded.last}`);
+        return end >= recorded.last ? recorded : null;
+      }
       if (recorded.first < start) {
         // Committed inside a recorded range: only a manual offset reset does that.
         this.logger.warn(
