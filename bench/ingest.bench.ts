@@ -16,18 +16,10 @@ import { ObservabilityModule } from '@tallyhouse/observability';
 import { createHttpApp, logLevels } from '@tallyhouse/http';
 import {
   BENCH_DAYS,
-  BENCH_START_MS,
   BENCH_TENANTS,
-  CAMPAIGNS,
-  CHANNELS,
   contactsPerTenant,
   eventBlocks,
-  GROUPS,
-  ORG_UNITS,
-  AGENTS,
-  PLATFORMS,
-  sqlArray,
-  TYPE_TABLE,
+  eventsSelect,
   type GeneratorOptions,
 } from './generator';
 import {
@@ -161,35 +153,7 @@ async function engineBaseline(opts: Options): Promise<Result> {
   const dir = freshDir('engine');
   const ch = await openEngine(dir);
   try {
-    const span = BENCH_DAYS * 86_400_000;
-    const select = `
-      WITH cityHash64(number, 1) AS h1, cityHash64(number, 2) AS h2, cityHash64(number, 3) AS h3,
-           cityHash64(number, 4) AS h4, cityHash64(number, 5) AS h5, cityHash64(number, 6) AS h6,
-           ${sqlArray(TYPE_TABLE)} AS types, ${sqlArray([...BENCH_TENANTS])} AS tenants,
-           ${sqlArray(CHANNELS)} AS channels, ${sqlArray(PLATFORMS)} AS platforms,
-           types[1 + h3 % length(types)] AS t, h4 % ${contacts} AS k, h5 % ${CAMPAIGNS} AS cmp,
-           t LIKE 'message.%' OR t = 'goal.reached' AS is_msg, startsWith(t, 'conversation.') AS is_conv,
-           tenants[1 + h1 % length(tenants)] AS tenant
-      SELECT
-        generateUUIDv4(number),
-        tenant,
-        fromUnixTimestamp64Milli(toInt64(${BENCH_START_MS} + intDiv(number * ${span}, ${n}) + h2 % 3600000), 'UTC'),
-        t,
-        if(t = 'notice.published', '', concat('c', toString(k))),
-        if(t = 'notice.published', 0, k + 1),
-        if(is_msg, concat('cmp-', toString(cmp)), ''),
-        if(is_msg, concat('msg-', toString(cmp), '-', toString(h6 % 4)), ''),
-        channels[1 + intDiv(h5, 1000) % length(channels)],
-        platforms[1 + intDiv(h6, 1000) % length(platforms)],
-        concat('school-', toString(intDiv(h1, 1000) % ${ORG_UNITS})),
-        if(startsWith(t, 'group.'), concat('group-', toString(intDiv(h2, 1000000) % ${GROUPS})), ''),
-        if(is_conv, concat('conv-', tenant, '-', toString(k)), ''),
-        if(is_conv, concat('agent-', toString(intDiv(h3, 1000) % ${AGENTS})), ''),
-        if(t = 'purchase', (intDiv(h4, 1000) % 20000) / 100, 0),
-        mapFromArrays(if(h5 % 4 = 0, ['locale'], []), if(h5 % 4 = 0, [if(h6 % 2 = 0, 'en', 'ne')], [])),
-        'bench',
-        0
-      FROM numbers(${n})`;
+    const select = eventsSelect(n, contacts);
     const started = process.hrtime.bigint();
     await ch.insertSelect('events', EVENT_COLUMNS, select, { tag: 'bench:engine' });
     const s = seconds(started);

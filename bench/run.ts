@@ -7,6 +7,7 @@ import 'reflect-metadata';
  */
 const BENCHES: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   ingest: () => import('./ingest.bench'),
+  reports: () => import('./reports.bench'),
   kafka: () => import('./kafka.bench'),
 };
 

@@ -1,0 +1,207 @@
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ClickHouseModule, ClickHouseService } from '@tallyhouse/clickhouse';
+import { AppConfigModule } from '@tallyhouse/config';
+import { EVENT_COLUMNS } from '@tallyhouse/ingest';
+import { ObservabilityModule } from '@tallyhouse/observability';
+import { ReportService, ReportsModule, type ReportResult } from '@tallyhouse/reports';
+import { BENCH_DAYS, BENCH_START_MS, contactsPerTenant, eventsSelect } from './generator';
+import {
+  fmtInt,
+  freshDir,
+  loadLine,
+  median,
+  parseArgs,
+  parseCount,
+  removeDir,
+  seconds,
+  table,
+  writeResults,
+} from './util';
+
+/**
+ * Report speed: N generated events loaded by the engine (`INSERT … SELECT`,
+ * every view fed), then each report timed through ReportService (cold, then
+ * the median of 5 warm runs) next to a plain SQL computation of the same
+ * figures over raw `events`, written separately from the report's SQL; the
+ * figures of both are compared.
+ */
+
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ReportsModule] })
+class BenchReportsModule {}
+
+interface Case {
+  name: string;
+  report: string;
+  params: Record<string, string>;
+  /** Plain SQL over raw events giving one figure per key; null when the report itself reads events. */
+  raw: string | null;
+  /** The report's figure per key, to compare with the raw rows (key, value). */
+  figure: (r: ReportResult) => Map<string, number>;
+}
+
+const TENANT = 'brand-c';
+const TZ = 'Europe/Berlin';
+const FROM = new Date(BENCH_START_MS).toISOString().slice(0, 10);
+const TO = new Date(BENCH_START_MS + BENCH_DAYS * 86_400_000).toISOString().slice(0, 10);
+const RANGE = `tenant_id = '${TENANT}' AND occurred_at >= toDateTime('${FROM} 00:00:00', '${TZ}') AND occurred_at < toDateTime('${TO} 00:00:00', '${TZ}')`;
+
+/** The report's figure per key, zeros left out (the raw queries have no row for them). */
+const byKey = (r: ReportResult, key: (row: ReportResult['rows'][number]) => string, value: string) =>
+  new Map(r.rows.filter((row) => Number(row[value]) !== 0).map((row) => [key(row), Number(row[value])]));
+
+const CASES: Case[] = [
+  {
+    name: 'account-usage: monthly unique contacts helped',
+    report: 'account-usage',
+    params: { interval: 'month' },
+    raw: `SELECT toString(toStartOfMonth(toTimeZone(occurred_at, '${TZ}'))) AS key, uniqExact(contact_id) AS value
+          FROM events WHERE ${RANGE} AND type IN ('conversation.message_in', 'conversation.message_out') GROUP BY key`,
+    figure: (r) => byKey(r, (row) => String(row.period), 'unique_contacts'),
+  },
+  {
+    name: 'account-usage: daily, by platform',
+    report: 'account-usage',
+    params: { interval: 'day', group_by: 'platform' },
+    raw: `SELECT concat(toString(toDate(toTimeZone(occurred_at, '${TZ}'))), '|', platform) AS key, uniqExact(contact_id) AS value
+          FROM events WHERE ${RANGE} AND type IN ('conversation.message_in', 'conversation.message_out') GROUP BY key`,
+    figure: (r) => byKey(r, (row) => `${row.period}|${row.platform}`, 'unique_contacts'),
+  },
+  {
+    name: 'district-sign-ins: weekly distinct users',
+    report: 'district-sign-ins',
+    params: { interval: 'week' },
+    raw: `SELECT toString(toMonday(toTimeZone(occurred_at, '${TZ}'))) AS key, uniqExact(contact_id) AS value
+          FROM events WHERE ${RANGE} AND type = 'user.login' GROUP BY key`,
+    figure: (r) => byKey(r, (row) => String(row.period), 'users'),
+  },
+  {
+    name: 'campaign-performance: summary (viewed within 7 days)',
+    report: 'campaign-performance',
+    params: {},
+    raw: `SELECT campaign_id AS key, uniqExactIf(contact_id, v IS NOT NULL AND v >= s AND v <= s + INTERVAL 7 DAY) AS value
+          FROM (
+            SELECT campaign_id, message_id, contact_id,
+                   minIf(occurred_at, type = 'message.sent') AS s, minIf(toNullable(occurred_at), type = 'message.viewed') AS v
+            FROM events
+            WHERE tenant_id = '${TENANT}' AND type IN ('message.sent', 'message.viewed') AND message_id != ''
+            GROUP BY campaign_id, message_id, contact_id
+            HAVING countIf(type = 'message.sent') > 0
+               AND s >= toDateTime('${FROM} 00:00:00', '${TZ}') AND s < toDateTime('${TO} 00:00:00', '${TZ}')
+          ) GROUP BY key`,
+    figure: (r) => byKey(r, (row) => String(row.id), 'viewed'),
+  },
+  {
+    name: 'cohorts: monthly, by registration',
+    report: 'cohorts',
+    params: { interval: 'month' },
+    raw: `SELECT concat(c.cohort, '|', a.period) AS key, count() AS value
+          FROM (SELECT DISTINCT contact_id, toString(toStartOfMonth(toTimeZone(occurred_at, '${TZ}'))) AS cohort
+                FROM events WHERE ${RANGE} AND type = 'user.registered') AS c
+          INNER JOIN (SELECT DISTINCT contact_id, toString(toStartOfMonth(toTimeZone(occurred_at, '${TZ}'))) AS period
+                FROM events WHERE ${RANGE} AND type NOT IN ('message.sent', 'message.delivered', 'message.bounced')) AS a
+            ON a.contact_id = c.contact_id
+          WHERE a.period >= c.cohort GROUP BY key`,
+    figure: (r) =>
+      new Map(
+        r.rows
+          .filter((row) => Number(row.active) > 0)
+          .map((row) => [`${row.cohort}|${row.period}`, Number(row.active)]),
+      ),
+  },
+  {
+    name: 'customer-touch (reads events itself)',
+    report: 'customer-touch',
+    params: {},
+    raw: null,
+    figure: () => new Map(),
+  },
+];
+
+async function time<T>(fn: () => Promise<T>): Promise<{ cold: number; warm: number; value: T }> {
+  let started = process.hrtime.bigint();
+  const value = await fn();
+  const cold = seconds(started) * 1000;
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    started = process.hrtime.bigint();
+    await fn();
+    warm.push(seconds(started) * 1000);
+  }
+  return { cold, warm: median(warm), value };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const a = parseArgs(args);
+  const n = parseCount(a.get('events'), 2_000_000);
+  const dir = freshDir('reports');
+  console.log(
+    `reports bench: ${fmtInt(n)} events over ${BENCH_DAYS} days, 4 tenants; reports for ${TENANT} in ${TZ}, ${FROM} to ${TO}`,
+  );
+  console.log(`${loadLine('at the start')}\n`);
+  Object.assign(process.env, {
+    DATA_DIR: dir,
+    DEMO_DATA: 'false',
+    ROLLUP_SCHEDULER: 'false',
+    KAFKA_BROKERS: '',
+    LOG_LEVEL: 'warn',
+  });
+  delete process.env.CLICKHOUSE_URL;
+  let app: INestApplicationContext | null = null;
+  try {
+    app = await NestFactory.createApplicationContext(BenchReportsModule, { logger: ['error', 'warn'] });
+    const ch = app.get(ClickHouseService);
+    const started = process.hrtime.bigint();
+    await ch.insertSelect('events', EVENT_COLUMNS, eventsSelect(n, contactsPerTenant({ events: n, seed: 42 })), {
+      tag: 'bench:load',
+      settings: { insert_deduplication_token: `bench-${Date.now()}` },
+    });
+    const loadS = seconds(started);
+    console.log(
+      `loaded ${fmtInt(n)} events in ${loadS.toFixed(1)} s (${fmtInt(n / loadS)} events/s, views included)\n`,
+    );
+    const reports = app.get(ReportService);
+    const rows: string[][] = [
+      ['report', 'rows', 'cold ms', 'warm ms', 'raw cold ms', 'raw warm ms', 'raw ÷ report', 'same figures'],
+    ];
+    const results: Record<string, unknown>[] = [];
+    for (const c of CASES) {
+      const r = await time(() => reports.run(c.report, { tenant: TENANT, tz: TZ, from: FROM, to: TO, ...c.params }));
+      let raw: { cold: number; warm: number; value: { key: string; value: number | string }[] } | null = null;
+      let same = '–';
+      if (c.raw) {
+        raw = await time(() => ch.query<{ key: string; value: number | string }>(c.raw!, { tag: 'bench:raw' }));
+        const want = new Map(raw.value.map((x) => [x.key, Number(x.value)]));
+        const got = c.figure(r.value);
+        same =
+          want.size === got.size && [...want].every(([k, v]) => got.get(k) === v)
+            ? 'yes'
+            : `NO (${got.size} vs ${want.size} keys)`;
+      }
+      rows.push([
+        c.name,
+        fmtInt(r.value.rows.length),
+        r.cold.toFixed(1),
+        r.warm.toFixed(1),
+        raw ? raw.cold.toFixed(1) : '–',
+        raw ? raw.warm.toFixed(1) : '–',
+        raw ? `${(raw.warm / r.warm).toFixed(1)}×` : '–',
+        same,
+      ]);
+      results.push({
+        case: c.name,
+        cold_ms: r.cold,
+        warm_ms: r.warm,
+        raw_cold_ms: raw?.cold,
+        raw_warm_ms: raw?.warm,
+        same,
+      });
+    }
+    console.log(table(rows));
+    console.log(`\n${loadLine('at the end')}`);
+    console.log(`\nresults written to ${writeResults('reports', { events: n, tenant: TENANT, tz: TZ, results })}`);
+  } finally {
+    await app?.close();
+    removeDir(dir);
+  }
+}
