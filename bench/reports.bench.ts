@@ -173,10 +173,11 @@ export async function run(args: string[]): Promise<void> {
         raw = await time(() => ch.query<{ key: string; value: number | string }>(c.raw!, { tag: 'bench:raw' }));
         const want = new Map(raw.value.map((x) => [x.key, Number(x.value)]));
         const got = c.figure(r.value);
-        same =
-          want.size === got.size && [...want].every(([k, v]) => got.get(k) === v)
-            ? 'yes'
-            : `NO (${got.size} vs ${want.size} keys)`;
+        const keys = [...new Set([...want.keys(), ...got.keys()])];
+        const diff = keys.filter((k) => (want.get(k) ?? 0) !== (got.get(k) ?? 0));
+        same = diff.length === 0 ? 'yes' : `NO: ${diff.length} of ${keys.length} keys differ`;
+        for (const k of diff.slice(0, 3))
+          console.log(`  ${c.name}: ${k} report ${got.get(k) ?? 0}, raw ${want.get(k) ?? 0}`);
       }
       rows.push([
         c.name,
