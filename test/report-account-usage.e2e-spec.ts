@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight, localPeriod } from './support/local-time';
-import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+import { loadedWarehouse, seeded } from './support/report-fixture';
 
 /**
  * account-usage against a plain TypeScript computation over the generated
@@ -25,20 +25,8 @@ const TENANT = 'usage-test';
 const PLATFORMS = ['ios', 'android', 'whatsapp', 'facebook'];
 const CHANNELS = ['chat', 'social', 'sms'];
 
-/** A small seeded PRNG so the data set is the same every run. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generate(): Ev[] {
-  const rnd = prng(7);
+  const rnd = seeded(7);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
   const start = Date.UTC(2026, 9, 20);
   const span = 21 * 86_400_000; // Oct 20 - Nov 10 2026: Berlin (Oct 25) and New York (Nov 1) change clocks
@@ -183,17 +171,10 @@ function expected(
     );
 }
 
-let wh: TestWarehouse;
 const events = generate();
+const ctx = loadedWarehouse(events);
 
-beforeAll(async () => {
-  wh = await startTestWarehouse();
-  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
-  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
-}, 60_000);
-afterAll(async () => wh?.close());
-
-const run = (q: Record<string, string>) => wh.app.get(ReportService).run('account-usage', { tenant: TENANT, ...q });
+const run = (q: Record<string, string>) => ctx.wh.app.get(ReportService).run('account-usage', { tenant: TENANT, ...q });
 
 describe('account-usage report', () => {
   // [zone, interval, group_by ('' for none)]; every case has three entries (jest passes a shorter one a done callback).
@@ -245,7 +226,7 @@ describe('account-usage report', () => {
   });
 
   it('serves JSON and CSV over HTTP and names the bad parameter with a 400', async () => {
-    const http = request(wh.app.getHttpServer());
+    const http = request(ctx.wh.app.getHttpServer());
     const list = await http.get('/v1/reports');
     expect(list.body.reports.map((r: { name: string }) => r.name)).toContain('account-usage');
     const json = await http.get(`/v1/reports/account-usage?tenant=${TENANT}&from=2026-10-20&to=2026-10-22&tz=UTC`);

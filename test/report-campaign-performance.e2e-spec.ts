@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight, localPeriod } from './support/local-time';
-import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+import { loadedWarehouse, seeded } from './support/report-fixture';
 
 /**
  * campaign-performance against a plain TypeScript computation over the
@@ -23,11 +22,7 @@ const TENANT = 'campaign-test';
 const DAY = 86_400_000;
 
 function generate(): Ev[] {
-  let seed = 3;
-  const rnd = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const rnd = seeded(3);
   const events: Ev[] = [];
   const ev = (ms: number, type: string, contact: string, campaign: string, message: string): Ev => {
     const e: Ev = {
@@ -151,18 +146,11 @@ function summarize(all: Step[], key: (s: Step) => string) {
     });
 }
 
-let wh: TestWarehouse;
 const events = generate();
-
-beforeAll(async () => {
-  wh = await startTestWarehouse();
-  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
-  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
-}, 60_000);
-afterAll(async () => wh?.close());
+const ctx = loadedWarehouse(events);
 
 const run = (q: Record<string, string>) =>
-  wh.app.get(ReportService).run('campaign-performance', { tenant: TENANT, ...q });
+  ctx.wh.app.get(ReportService).run('campaign-performance', { tenant: TENANT, ...q });
 
 describe('campaign-performance report', () => {
   it.each(['UTC', 'America/New_York', 'Asia/Kathmandu'])(

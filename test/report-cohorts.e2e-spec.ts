@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight, localPeriod } from './support/local-time';
-import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+import { loadedWarehouse, seeded } from './support/report-fixture';
 
 /** cohorts against a plain TypeScript computation over the generated events. */
 interface Ev {
@@ -17,11 +17,7 @@ const TENANT = 'cohort-test';
 const PASSIVE = ['message.sent', 'message.delivered', 'message.bounced'];
 
 function generate(): Ev[] {
-  let seed = 5;
-  const rnd = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const rnd = seeded(5);
   const events: Ev[] = [];
   const ev = (ms: number, type: string, contact: string): Ev => ({
     event_id: randomUUID(),
@@ -89,15 +85,8 @@ function expected(
   return rows;
 }
 
-let wh: TestWarehouse;
 const events = generate();
-
-beforeAll(async () => {
-  wh = await startTestWarehouse();
-  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
-  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
-}, 60_000);
-afterAll(async () => wh?.close());
+const ctx = loadedWarehouse(events);
 
 describe('cohorts report', () => {
   it.each([
@@ -106,7 +95,7 @@ describe('cohorts report', () => {
     ['Europe/Berlin', 'week', 'registered'],
     ['UTC', 'week', 'first_seen'],
   ] as const)('in %s by %s, cohort by %s, equals the computation over raw events', async (tz, interval, cohortBy) => {
-    const result = await wh.app
+    const result = await ctx.wh.app
       .get(ReportService)
       .run('cohorts', { tenant: TENANT, tz, interval, cohort_by: cohortBy, from: '2026-07-01', to: '2026-11-16' });
     const got = result.rows.map(({ cohort, cohort_size, period, active }) => ({ cohort, cohort_size, period, active }));
@@ -119,7 +108,7 @@ describe('cohorts report', () => {
   });
 
   it('rejects an unknown cohort_by with a 400 naming it', async () => {
-    const res = await request(wh.app.getHttpServer()).get(
+    const res = await request(ctx.wh.app.getHttpServer()).get(
       `/v1/reports/cohorts?tenant=${TENANT}&from=2026-07-01&to=2026-08-01&cohort_by=birthday`,
     );
     expect(res.status).toBe(400);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight } from './support/local-time';
-import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+import { loadedWarehouse, seeded } from './support/report-fixture';
 
 /** contacts-and-sales against a plain TypeScript computation over the generated events. */
 interface Ev {
@@ -22,11 +21,7 @@ const TENANT = 'sales-test';
 const DAY = 86_400_000;
 
 function generate(): Ev[] {
-  let seed = 23;
-  const rnd = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const rnd = seeded(23);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
   const events: Ev[] = [];
   const ev = (ms: number, type: string, contact: string, f: Partial<Ev>): Ev => ({
@@ -132,15 +127,8 @@ function expected(events: Ev[], from: number, to: number, days: number, groupBy?
     .filter((r) => r.initiated > 0 || r.active > 0 || r.messages_received > 0 || r.transactions > 0 || r.contacts > 0);
 }
 
-let wh: TestWarehouse;
 const events = generate();
-
-beforeAll(async () => {
-  wh = await startTestWarehouse();
-  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
-  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
-}, 60_000);
-afterAll(async () => wh?.close());
+const ctx = loadedWarehouse(events);
 
 describe('contacts-and-sales report', () => {
   it.each([
@@ -158,7 +146,7 @@ describe('contacts-and-sales report', () => {
         attribution_days: days,
       };
       if (groupBy) q.group_by = groupBy;
-      const result = await wh.app.get(ReportService).run('contacts-and-sales', q);
+      const result = await ctx.wh.app.get(ReportService).run('contacts-and-sales', q);
       const want = expected(
         events,
         localMidnight('2026-09-10', tz),

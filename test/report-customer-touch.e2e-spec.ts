@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight } from './support/local-time';
-import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+import { loadedWarehouse, seeded } from './support/report-fixture';
 
 /**
  * customer-touch against a plain TypeScript computation over the generated
@@ -24,11 +23,7 @@ const TENANT = 'touch-test';
 const PLATFORMS = ['ios', 'android', 'web', 'huawei'];
 
 function generate(): Ev[] {
-  let seed = 11;
-  const rnd = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const rnd = seeded(11);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
   const start = Date.UTC(2026, 9, 20);
   const events: Ev[] = [];
@@ -103,17 +98,11 @@ function expected(events: Ev[], tz: string, from: string, to: string, messageTyp
   });
 }
 
-let wh: TestWarehouse;
 const events = generate();
+const ctx = loadedWarehouse(events);
 
-beforeAll(async () => {
-  wh = await startTestWarehouse();
-  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
-  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
-}, 60_000);
-afterAll(async () => wh?.close());
-
-const run = (q: Record<string, string>) => wh.app.get(ReportService).run('customer-touch', { tenant: TENANT, ...q });
+const run = (q: Record<string, string>) =>
+  ctx.wh.app.get(ReportService).run('customer-touch', { tenant: TENANT, ...q });
 
 describe('customer-touch report', () => {
   it.each([

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight, localParts, localPeriod } from './support/local-time';
-import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+import { loadedWarehouse, seeded } from './support/report-fixture';
 
 /** The district reports against plain TypeScript computations over the generated events. */
 interface Ev {
@@ -24,11 +24,7 @@ const GROUPS = ['athletics', 'band', 'pta'];
 const DAY = 86_400_000;
 
 function generate(): Ev[] {
-  let seed = 17;
-  const rnd = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const rnd = seeded(17);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
   const events: Ev[] = [];
   const ev = (ms: number, type: string, fields: Partial<Ev>): Ev => ({
@@ -91,18 +87,11 @@ function generate(): Ev[] {
   return events.filter((e) => Date.parse(e.occurred_at) < Date.UTC(2026, 10, 20));
 }
 
-let wh: TestWarehouse;
 const events = generate();
+const ctx = loadedWarehouse(events);
 const at = (e: Ev) => Date.parse(e.occurred_at);
 const run = (name: string, q: Record<string, string>) =>
-  wh.app.get(ReportService).run(name, { tenant: TENANT, tz: TZ, ...q });
-
-beforeAll(async () => {
-  wh = await startTestWarehouse();
-  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
-  expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
-}, 60_000);
-afterAll(async () => wh?.close());
+  ctx.wh.app.get(ReportService).run(name, { tenant: TENANT, tz: TZ, ...q });
 
 function distinctBy(evs: Ev[], key: (e: Ev) => string) {
   const m = new Map<string, Set<string>>();
@@ -184,7 +173,7 @@ describe('district reports', () => {
     });
     const got = await run('district-newsgroups', { from, to, interval: 'month' });
     expect(got.rows).toEqual(want);
-    const bad = await request(wh.app.getHttpServer()).get(
+    const bad = await request(ctx.wh.app.getHttpServer()).get(
       `/v1/reports/district-newsgroups?tenant=${TENANT}&from=${from}&to=${to}&interval=hour`,
     );
     expect({ status: bad.status, field: bad.body.field }).toEqual({ status: 400, field: 'interval' });
