@@ -95,19 +95,8 @@ describe('cli', () => {
 
   it('report prints the same figures as the API, as a table or CSV, and exits 2 naming a bad parameter', () => {
     // The import above stored 19 message events for tenant "cli" on 2026-10-01 (UTC).
-    const csv = cli([
-      'report',
-      'account-usage',
-      '--tenant',
-      'cli',
-      '--from',
-      '2026-10-01',
-      '--to',
-      '2026-10-02',
-      '--tz',
-      'UTC',
-      '--csv',
-    ]);
+    const day = ['report', 'account-usage', '--tenant', 'cli', '--from', '2026-10-01', '--to', '2026-10-02'];
+    const csv = cli([...day, '--tz', 'UTC', '--csv']);
     expect(csv.code).toBe(0);
     expect(csv.out.split('\r\n')[0]).toBe(
       'period,unique_contacts,resolved_conversations,active_agents,channels,proactive_messages',
@@ -115,18 +104,7 @@ describe('cli', () => {
     expect(csv.out.split('\r\n')[1]).toBe('2026-10-01,0,0,0,1,0');
     const table = cli(['report', 'account-usage', '--tenant=cli', '--from=2026-10-01', '--to=2026-10-02', '--tz=UTC']);
     expect(table.out).toMatch(/Account usage · UTC[\s\S]*1 rows/);
-    const bad = cli([
-      'report',
-      'account-usage',
-      '--tenant',
-      'cli',
-      '--from',
-      '2026-10-01',
-      '--to',
-      '2026-10-02',
-      '--tz',
-      'Nowhere/Land',
-    ]);
+    const bad = cli([...day, '--tz', 'Nowhere/Land']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--tz: tz must be an IANA time zone/);
     expect(cli(['report', 'list']).out).toMatch(/account-usage/);

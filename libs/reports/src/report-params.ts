@@ -9,7 +9,7 @@ export type Interval = (typeof INTERVALS)[number];
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 /** `a,b` or repeated `?x=a&x=b` into a list. */
-const toList = ({ value }: { value: unknown }) =>
+export const toList = ({ value }: { value: unknown }) =>
   value === undefined || value === ''
     ? undefined
     : (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((v) => v.trim());

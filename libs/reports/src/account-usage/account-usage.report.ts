@@ -96,24 +96,22 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
        GROUP BY period, grp`,
       { tag: 'report:account-usage:resolved', params: where.values, idempotent: true },
     );
-    const key = (p: string, g: string) => `${p}\u0000${g}`;
-    const resolvedBy = new Map(resolved.map((r) => [key(r.period, r.grp), Number(r.resolved)]));
+    // One row per period (and group), whichever query has it.
     const rows = new Map<string, ReportRow>();
-    const row = (p: string, g: string): ReportRow => {
-      const k = key(p, g);
-      let r = rows.get(k);
-      if (!r) {
-        r = { period: p, ...(params.group_by ? { [params.group_by]: g } : {}) };
-        Object.assign(r, {
+    const row = (period: string, grp: string): ReportRow => {
+      const key = `${period}\u0000${grp}`;
+      if (!rows.has(key)) {
+        rows.set(key, {
+          period,
+          ...(params.group_by ? { [params.group_by]: grp } : {}),
           unique_contacts: 0,
           resolved_conversations: 0,
           active_agents: 0,
           channels: 0,
           proactive_messages: 0,
         });
-        rows.set(k, r);
       }
-      return r;
+      return rows.get(key)!;
     };
     for (const u of usage) {
       Object.assign(row(u.period, u.grp), {
@@ -123,14 +121,7 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
         proactive_messages: Number(u.proactive_messages),
       });
     }
-    for (const [k, n] of resolvedBy) {
-      const [p, g] = k.split('\u0000');
-      row(p, g).resolved_conversations = n;
-    }
-    return [...rows.values()].sort((a, b) =>
-      `${a.period}\u0000${a[params.group_by ?? 'period']}`.localeCompare(
-        `${b.period}\u0000${b[params.group_by ?? 'period']}`,
-      ),
-    );
+    for (const r of resolved) row(r.period, r.grp).resolved_conversations = Number(r.resolved);
+    return [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => r);
   },
 };

@@ -3,6 +3,7 @@ import { IsIn, IsOptional } from 'class-validator';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams } from '../report-params';
 import { periodExpr } from '../rollup-sql';
+import { share } from '../report-values';
 
 const VIEWS = ['summary', 'daily', 'contacts'] as const;
 
@@ -74,8 +75,6 @@ const FUNNEL = `
 
 const COUNTS = `uniqExact(contact_no) AS sent, uniqExactIf(contact_no, viewed) AS viewed,
                 uniqExactIf(contact_no, clicked) AS clicked, uniqExactIf(contact_no, goal) AS goal`;
-
-const rate = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
 
 /** Campaign performance (campaign-performance-and-data-download). */
 export const CampaignPerformanceReport: ReportDefinition<CampaignPerformanceParams> = {
@@ -175,9 +174,9 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
         viewed,
         clicked,
         goal,
-        view_rate: rate(viewed, sent),
-        click_rate: rate(clicked, sent),
-        goal_rate: rate(goal, sent),
+        view_rate: share(viewed, sent),
+        click_rate: share(clicked, sent),
+        goal_rate: share(goal, sent),
       };
     });
   },

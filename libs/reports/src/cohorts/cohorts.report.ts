@@ -3,6 +3,7 @@ import { IsIn, IsOptional } from 'class-validator';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams } from '../report-params';
 import { periodExpr } from '../rollup-sql';
+import { share } from '../report-values';
 
 export class CohortsParams extends ReportParams {
   @ApiPropertyOptional({
@@ -137,7 +138,7 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
         period: r.period,
         periods_since: intervalsBetween(r.cohort, r.period, params.interval),
         active,
-        share: size > 0 ? Math.round((active / size) * 10_000) / 10_000 : 0,
+        share: share(active, size),
       };
     });
   },

@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams } from '../report-params';
+import { num, round, share } from '../report-values';
 
 export class ContactsAndSalesParams extends ReportParams {
   @ApiPropertyOptional({
@@ -44,9 +45,6 @@ interface SalesRow {
   turnover: number | string;
   seconds_to_purchase: number | string | null;
 }
-
-const num = (v: number | string | null | undefined) => Number(v ?? 0);
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Contacts and sales (social-contacts-and-sales-report), for the whole range. */
 export const ContactsAndSalesReport: ReportDefinition<ContactsAndSalesParams> = {
@@ -177,7 +175,7 @@ export const ContactsAndSalesReport: ReportDefinition<ContactsAndSalesParams> = 
           messages_received: num(m?.received),
           messages_sent: num(m?.sent),
           average_handling_seconds: num(c?.closed) > 0 ? round(num(c?.handling_seconds), 3) : null,
-          conversion_rate: initiated > 0 ? round(num(s?.converted) / initiated, 4) : 0,
+          conversion_rate: share(num(s?.converted), initiated),
           turnover,
           transactions,
           average_order_value: transactions > 0 ? round(turnover / transactions, 4) : null,

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsOptional, Matches } from 'class-validator';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
-import { ReportParams } from '../report-params';
+import { ReportParams, toList } from '../report-params';
 import { rollupWhere } from '../rollup-sql';
 
 export class CustomerTouchParams extends ReportParams {
@@ -11,13 +11,7 @@ export class CustomerTouchParams extends ReportParams {
     type: String,
   })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) =>
-    value === undefined || value === ''
-      ? undefined
-      : String(value)
-          .split(',')
-          .map((v) => v.trim()),
-  )
+  @Transform(toList)
   @ArrayMaxSize(20)
   @Matches(/^[a-z][a-z0-9_-]*$/, {
     each: true,

@@ -6,6 +6,7 @@ import { ReportParamError } from '../report-errors';
 import { ReportParams, type Interval } from '../report-params';
 import { localMidnightToUtc } from '../report-range';
 import { periodExpr, rollupWhere } from '../rollup-sql';
+import { num, share } from '../report-values';
 
 /**
  * The district contact-center reports (district-contact-center-reports):
@@ -24,8 +25,6 @@ function nextPeriodStart(label: string, interval: Interval, tz: string): number 
   return localMidnightToUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), tz);
 }
 
-const num = (v: number | string | null | undefined) => Number(v ?? 0);
-const pct = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
 /** group_by value -> column (the only identifiers that enter the SQL). */
 const ORG_UNIT: Record<string, string> = { org_unit: 'org_unit' };
 
@@ -288,9 +287,9 @@ export const DistrictPublishingReport: ReportDefinition<PublishingParams> = {
         notices: a.n,
         emails_sent: a.s,
         emails_opened: a.o,
-        opened_rate: pct(a.o, a.s),
+        opened_rate: share(a.o, a.s),
         inactivated: a.i,
-        inactivated_rate: pct(a.i, a.s),
+        inactivated_rate: share(a.i, a.s),
       }));
   },
 };
