@@ -12,6 +12,12 @@ interface PartitionBuffer {
   /** Offset the next delivered message must have to continue this buffer. */
   next: number;
   messages: RawKafkaMessage[];
+  /**
+   * The newest range recorded for the partition, read from kafka_insert_plans once when
+   * the buffer starts (after an assignment or a crash), then kept as this consumer records
+   * its own; undefined until read.
+   */
+  recorded?: OffsetRange | null;
 }
 
 export interface PartitionLag {
@@ -223,7 +229,8 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
   private async nextRange(ref: PartitionRef, buffer: PartitionBuffer): Promise<OffsetRange | null> {
     const start = Number(buffer.messages[0].offset);
     const end = Number(buffer.messages[buffer.messages.length - 1].offset);
-    const recorded = await this.plans.latest(ref);
+    buffer.recorded ??= await this.plans.latest(ref);
+    const recorded = buffer.recorded;
     if (recorded && recorded.last >= start) {
       if (recorded.first === start) {
         this.logger.debug(`partition ${ref.partition}: replaying recorded range ${recorded.first}-${recorded.last}`);
@@ -240,6 +247,7 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     const last = Number(buffer.messages[Math.min(cap, buffer.messages.length) - 1].offset);
     const range = { first: start, last };
     await this.plans.record(ref, range);
+    buffer.recorded = range;
     return range;
   }
 
