@@ -228,3 +228,48 @@ export function eventsSelect(n: number, contacts: number): string {
         0
       FROM numbers(${n})`;
 }
+
+/**
+ * Events shaped like a real tenant's, for the reports bench: a contact keeps
+ * its school and platform (1 event in 20 comes from a second platform), each
+ * day carries three messages of the week's campaign on one channel each,
+ * conversations happen on chat or social. Dimension combinations per day are
+ * then bounded by the data model, not by the event count, which is what
+ * rollups rely on. (eventsSelect above draws every dimension independently:
+ * the worst case for any rollup, kept for the ingest benches' figures.)
+ */
+export function correlatedEventsSelect(n: number, contacts: number): string {
+  const span = BENCH_DAYS * 86_400_000;
+  const messageChannels = ['email', 'sms', 'push', 'voice'];
+  return `
+      WITH cityHash64(number, 1) AS h1, cityHash64(number, 2) AS h2, cityHash64(number, 3) AS h3,
+           cityHash64(number, 4) AS h4, cityHash64(number, 5) AS h5, cityHash64(number, 6) AS h6,
+           ${sqlArray(TYPE_TABLE)} AS types, ${sqlArray([...BENCH_TENANTS])} AS tenants,
+           ${sqlArray(messageChannels)} AS message_channels, ${sqlArray(PLATFORMS)} AS platforms,
+           toInt64(${BENCH_START_MS} + intDiv(number * ${span}, ${n}) + h2 % 3600000) AS ms,
+           intDiv(ms - ${BENCH_START_MS}, 86400000) AS day_no, h6 % 3 AS msg_of_day,
+           types[1 + h3 % length(types)] AS t, h4 % ${contacts} AS k,
+           t LIKE 'message.%' OR t = 'goal.reached' AS is_msg, startsWith(t, 'conversation.') AS is_conv,
+           tenants[1 + h1 % length(tenants)] AS tenant
+      SELECT
+        generateUUIDv4(number),
+        tenant,
+        fromUnixTimestamp64Milli(ms, 'UTC'),
+        t,
+        if(t = 'notice.published', '', concat('c', toString(k))),
+        if(t = 'notice.published', 0, k + 1),
+        if(is_msg, concat('cmp-', toString(intDiv(day_no, 7))), ''),
+        if(is_msg AND t != 'goal.reached', concat('msg-', toString(day_no), '-', toString(msg_of_day)), ''),
+        multiIf(is_msg, message_channels[1 + (day_no + msg_of_day) % length(message_channels)],
+                is_conv, if(k % 3 = 0, 'social', 'chat'), 'web'),
+        platforms[1 + (k + if(h5 % 20 = 0, 1, 0)) % length(platforms)],
+        concat('school-', toString(k % ${ORG_UNITS})),
+        if(startsWith(t, 'group.'), concat('group-', toString(intDiv(h2, 1000000) % ${GROUPS})), ''),
+        if(is_conv, concat('conv-', tenant, '-', toString(k)), ''),
+        if(is_conv, concat('agent-', toString(intDiv(h3, 1000) % ${AGENTS})), ''),
+        if(t = 'purchase', (intDiv(h4, 1000) % 20000) / 100, 0),
+        mapFromArrays(if(h5 % 4 = 0, ['locale'], []), if(h5 % 4 = 0, [if(h6 % 2 = 0, 'en', 'ne')], [])),
+        'bench',
+        0
+      FROM numbers(${n})`;
+}

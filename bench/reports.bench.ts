@@ -5,7 +5,8 @@ import { AppConfigModule } from '@tallyhouse/config';
 import { EVENT_COLUMNS } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { ReportService, ReportsModule, type ReportResult } from '@tallyhouse/reports';
-import { BENCH_DAYS, BENCH_START_MS, contactsPerTenant, eventsSelect } from './generator';
+import { RollupJob, RollupsModule } from '@tallyhouse/rollups';
+import { BENCH_DAYS, BENCH_START_MS, correlatedEventsSelect } from './generator';
 import {
   fmtInt,
   freshDir,
@@ -21,13 +22,15 @@ import {
 
 /**
  * Report speed: N generated events loaded by the engine (`INSERT … SELECT`,
- * every view fed), then each report timed through ReportService (cold, then
+ * every view fed; correlated dimensions, see correlatedEventsSelect), the
+ * tenant's daily and monthly summaries built by the rollup job in its home
+ * zone (timed too), then each report timed through ReportService (cold, then
  * the median of 5 warm runs) next to a plain SQL computation of the same
  * figures over raw `events`, written separately from the report's SQL; the
  * figures of both are compared.
  */
 
-@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ReportsModule] })
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, RollupsModule, ReportsModule] })
 class BenchReportsModule {}
 
 interface Case {
@@ -134,9 +137,12 @@ async function time<T>(fn: () => Promise<T>): Promise<{ cold: number; warm: numb
 export async function run(args: string[]): Promise<void> {
   const a = parseArgs(args);
   const n = parseCount(a.get('events'), 2_000_000);
+  // A large district: a fixed pool of contacts, not one that grows with the events.
+  const contacts = parseCount(a.get('contacts'), Math.min(250_000, Math.max(1000, Math.floor(n / 16))));
   const dir = freshDir('reports');
   console.log(
-    `reports bench: ${fmtInt(n)} events over ${BENCH_DAYS} days, 4 tenants; reports for ${TENANT} in ${TZ}, ${FROM} to ${TO}`,
+    `reports bench: ${fmtInt(n)} events over ${BENCH_DAYS} days, 4 tenants × ${fmtInt(contacts)} contacts; ` +
+      `reports for ${TENANT} in ${TZ}, ${FROM} to ${TO}`,
   );
   console.log(`${loadLine('at the start')}\n`);
   Object.assign(process.env, {
@@ -152,7 +158,7 @@ export async function run(args: string[]): Promise<void> {
     app = await NestFactory.createApplicationContext(BenchReportsModule, { logger: ['error', 'warn'] });
     const ch = app.get(ClickHouseService);
     const started = process.hrtime.bigint();
-    await ch.insertSelect('events', EVENT_COLUMNS, eventsSelect(n, contactsPerTenant({ events: n, seed: 42 })), {
+    await ch.insertSelect('events', EVENT_COLUMNS, correlatedEventsSelect(n, contacts), {
       tag: 'bench:load',
       settings: { insert_deduplication_token: `bench-${Date.now()}` },
     });
@@ -160,6 +166,23 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `loaded ${fmtInt(n)} events in ${loadS.toFixed(1)} s (${fmtInt(n / loadS)} events/s, views included)\n`,
     );
+    await ch.insertRows('tenants', [{ tenant_id: TENANT, name: TENANT, time_zone: TZ }], { tag: 'bench:tenant' });
+    const job = app.get(RollupJob);
+    job.settleMs = 0; // the load is over and every view committed: no need to wait for stragglers
+    const buildStarted = process.hrtime.bigint();
+    const built = await job.runRange({ tenant: TENANT });
+    const buildS = seconds(buildStarted);
+    const days = built.tenants.reduce((k, t) => k + t.days.length, 0);
+    const months = built.tenants.reduce((k, t) => k + t.months.length, 0);
+    console.log(`summaries for ${TENANT} in ${TZ}: ${days} days and ${months} months built in ${buildS.toFixed(1)} s`);
+    for (const table of ['events', 'rollup_15m', 'rollup_daily', 'rollup_monthly', 'message_funnel']) {
+      const [c] = await ch.query<{ rows: number | string }>(
+        `SELECT count() AS rows FROM ${table} WHERE tenant_id = {tenant:String}`,
+        { tag: 'bench:count', params: { tenant: TENANT } },
+      );
+      console.log(`  ${table}: ${fmtInt(Number(c.rows))} rows for ${TENANT}`);
+    }
+    console.log('');
     const reports = app.get(ReportService);
     const rows: string[][] = [
       ['report', 'rows', 'cold ms', 'warm ms', 'raw cold ms', 'raw warm ms', 'raw ÷ report', 'same figures'],
@@ -200,7 +223,9 @@ export async function run(args: string[]): Promise<void> {
     }
     console.log(table(rows));
     console.log(`\n${loadLine('at the end')}`);
-    console.log(`\nresults written to ${writeResults('reports', { events: n, tenant: TENANT, tz: TZ, results })}`);
+    console.log(
+      `\nresults written to ${writeResults('reports', { events: n, contacts, tenant: TENANT, tz: TZ, build_s: buildS, results })}`,
+    );
   } finally {
     await app?.close();
     removeDir(dir);

@@ -172,7 +172,7 @@ function expected(
 }
 
 const events = generate();
-const ctx = loadedWarehouse(events);
+const ctx = loadedWarehouse(events, { homeZone: 'Europe/Berlin' });
 
 const run = (q: Record<string, string>) => ctx.wh.app.get(ReportService).run('account-usage', { tenant: TENANT, ...q });
 

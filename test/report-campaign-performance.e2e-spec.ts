@@ -147,7 +147,7 @@ function summarize(all: Step[], key: (s: Step) => string) {
 }
 
 const events = generate();
-const ctx = loadedWarehouse(events);
+const ctx = loadedWarehouse(events, { homeZone: 'Europe/Berlin' });
 
 const run = (q: Record<string, string>) =>
   ctx.wh.app.get(ReportService).run('campaign-performance', { tenant: TENANT, ...q });

@@ -86,7 +86,7 @@ function expected(
 }
 
 const events = generate();
-const ctx = loadedWarehouse(events);
+const ctx = loadedWarehouse(events, { homeZone: 'Europe/Berlin' });
 
 describe('cohorts report', () => {
   it.each([

@@ -128,7 +128,7 @@ function expected(events: Ev[], from: number, to: number, days: number, groupBy?
 }
 
 const events = generate();
-const ctx = loadedWarehouse(events);
+const ctx = loadedWarehouse(events, { homeZone: 'Europe/Berlin' });
 
 describe('contacts-and-sales report', () => {
   it.each([

@@ -99,7 +99,7 @@ function expected(events: Ev[], tz: string, from: string, to: string, messageTyp
 }
 
 const events = generate();
-const ctx = loadedWarehouse(events);
+const ctx = loadedWarehouse(events, { homeZone: 'Asia/Kathmandu' });
 
 const run = (q: Record<string, string>) =>
   ctx.wh.app.get(ReportService).run('customer-touch', { tenant: TENANT, ...q });

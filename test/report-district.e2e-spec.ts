@@ -88,7 +88,7 @@ function generate(): Ev[] {
 }
 
 const events = generate();
-const ctx = loadedWarehouse(events);
+const ctx = loadedWarehouse(events, { homeZone: TZ });
 const at = (e: Ev) => Date.parse(e.occurred_at);
 const run = (name: string, q: Record<string, string>) =>
   ctx.wh.app.get(ReportService).run(name, { tenant: TENANT, tz: TZ, ...q });

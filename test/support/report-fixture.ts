@@ -29,12 +29,22 @@ const LATE_EVERY = 10;
  * monthly summaries are built, as a dashboard and the scheduler would; then
  * the rest arrive, spread over days already read and built. The tests
  * compare with a computation over all events, so a report that served stale
- * figures after late events fails them.
+ * figures after late events fails them. The summaries are built in the
+ * tenants' `homeZone`: reports asked in that zone read them where current.
  */
-export function loadedWarehouse(events: readonly Dated[]): { readonly wh: TestWarehouse } {
+export function loadedWarehouse(
+  events: readonly Dated[],
+  { homeZone = 'UTC' }: { homeZone?: string } = {},
+): { readonly wh: TestWarehouse } {
   const holder = {} as { wh: TestWarehouse };
   beforeAll(async () => {
     holder.wh = await startTestWarehouse();
+    const tenants = [...new Set(events.map((e) => e.tenant_id))];
+    await holder.wh.ch.insertRows(
+      'tenants',
+      tenants.map((tenant_id) => ({ tenant_id, name: tenant_id, time_zone: homeZone })),
+      { tag: 'test:tenants' },
+    );
     const onTime = events.filter((_, i) => i % LATE_EVERY !== LATE_EVERY - 1);
     const late = events.filter((_, i) => i % LATE_EVERY === LATE_EVERY - 1);
     await send(holder.wh, onTime);

@@ -1,6 +1,7 @@
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams } from '../report-params';
 import { periodExpr, rollupWhere } from '../rollup-sql';
+import { rollupSource } from '../rollup-source';
 
 export class AccountUsageParams extends ReportParams {}
 
@@ -60,6 +61,7 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
 
   async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
     const where = rollupWhere(params, range);
+    const source = await rollupSource(ch, params, range, params.interval);
     const period = periodExpr(params.interval, params.week_start);
     const grp = params.group_by ? GROUP_COLUMNS[params.group_by] : "''";
     const usage = await ch.query<UsageRow>(
@@ -68,13 +70,12 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
               uniqExactIf(agent_id, type = 'conversation.message_out' AND agent_id != '') AS active_agents,
               uniqExactIf(channel, channel != '') AS channels,
               sumIf(events, type = 'message.sent' AND channel IN ('chat', 'social')) AS proactive_messages
-       FROM rollup_15m
-       WHERE ${where.sql}
+       FROM ${source.sql}
        GROUP BY period, grp
        ORDER BY period, grp`,
       {
         tag: 'report:account-usage',
-        params: { ...where.values, conversation: CONVERSATION_MESSAGES },
+        params: { ...source.values, conversation: CONVERSATION_MESSAGES },
         idempotent: true,
       },
     );

@@ -3,6 +3,7 @@ import { IsIn, IsOptional } from 'class-validator';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams } from '../report-params';
 import { periodExpr } from '../rollup-sql';
+import { rollupSource } from '../rollup-source';
 import { share } from '../report-values';
 
 export class CohortsParams extends ReportParams {
@@ -78,6 +79,13 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
 
   async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
     const period = periodExpr(params.interval, params.week_start);
+    // Cohorts take no filters: membership is about the contact, not a channel.
+    const source = await rollupSource(
+      ch,
+      Object.assign(new ReportParams(), { tenant: params.tenant }),
+      range,
+      params.interval,
+    );
     const cohortOf =
       params.cohort_by === 'registered'
         ? 'c.registered'
@@ -90,10 +98,7 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
                   groupBitmapMergeStateIf(contacts, type NOT IN {passive:Array(String)}) AS active,
                   groupBitmapMergeStateIf(contacts, type = 'user.registered') AS registered
            FROM (
-             SELECT ${period} AS period, type, contacts FROM rollup_15m
-             WHERE tenant_id = {tenant:String}
-               AND bucket >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-               AND bucket < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
+             SELECT ${period} AS period, type, contacts FROM ${source.sql}
            )
            GROUP BY period
          ),
@@ -119,13 +124,7 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
        ORDER BY cohort, period`,
       {
         tag: 'report:cohorts',
-        params: {
-          tenant: params.tenant,
-          from_ms: range.fromMs,
-          to_ms: range.toMs,
-          tz: range.tz,
-          passive: PASSIVE_TYPES,
-        },
+        params: { ...source.values, passive: PASSIVE_TYPES },
         idempotent: true,
       },
     );

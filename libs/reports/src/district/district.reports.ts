@@ -6,6 +6,7 @@ import { ReportParamError } from '../report-errors';
 import { ReportParams, type Interval } from '../report-params';
 import { localMidnightToUtc } from '../report-range';
 import { periodExpr, rollupWhere } from '../rollup-sql';
+import { rollupSource } from '../rollup-source';
 import { num, share } from '../report-values';
 
 /**
@@ -81,17 +82,17 @@ export const DistrictNewUsersReport: ReportDefinition<NewUsersParams> = {
     { name: 'new_users', type: 'integer', description: 'Distinct users who registered' },
   ],
   async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
-    const where = rollupWhere(params, range);
-    const period =
-      params.per === 'school_year' ? schoolYearExpr('bucket') : periodExpr(params.interval, params.week_start);
+    const schoolYears = params.per === 'school_year';
+    const source = await rollupSource(ch, params, range, schoolYears ? 'month' : params.interval, ['user.registered']);
+    const period = schoolYears ? schoolYearExpr('bucket') : periodExpr(params.interval, params.week_start);
     const grp = params.group_by ? ORG_UNIT[params.group_by] : "''";
     const rows = await ch.query<CountRow>(
       `SELECT ${period} AS period, ${grp} AS grp, groupBitmapMerge(contacts) AS contacts, sum(events) AS events
-       FROM rollup_15m WHERE ${where.sql} AND type = 'user.registered'
+       FROM ${source.sql}
        GROUP BY period, grp ORDER BY period, grp`,
       {
         tag: 'report:district-new-users',
-        params: { ...where.values, sy_start: params.school_year_start },
+        params: { ...source.values, sy_start: params.school_year_start },
         idempotent: true,
       },
     );
@@ -119,14 +120,14 @@ export const DistrictSignInsReport: ReportDefinition<ReportParams> = {
     { name: 'sign_ins', type: 'integer', description: 'Sign-ins' },
   ],
   async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
-    const where = rollupWhere(params, range);
+    const source = await rollupSource(ch, params, range, params.interval, ['user.login']);
     const grp = params.group_by ? ORG_UNIT[params.group_by] : "''";
     const rows = await ch.query<CountRow>(
       `SELECT ${periodExpr(params.interval, params.week_start)} AS period, ${grp} AS grp,
               groupBitmapMerge(contacts) AS contacts, sum(events) AS events
-       FROM rollup_15m WHERE ${where.sql} AND type = 'user.login'
+       FROM ${source.sql}
        GROUP BY period, grp ORDER BY period, grp`,
-      { tag: 'report:district-sign-ins', params: where.values, idempotent: true },
+      { tag: 'report:district-sign-ins', params: source.values, idempotent: true },
     );
     return rows.map((r) => ({
       period: r.period,
@@ -172,14 +173,15 @@ export const DistrictNewsgroupsReport: ReportDefinition<ReportParams> = {
     if (params.interval === 'hour')
       throw new ReportParamError('interval', 'interval must be day or longer for this report');
     const where = rollupWhere(params, range);
+    const source = await rollupSource(ch, params, range, params.interval, ['group.subscribed', 'group.unsubscribed']);
     const period = periodExpr(params.interval, params.week_start);
     const changes = await ch.query<GroupMonthRow>(
       `SELECT group_id, ${period} AS period,
               groupBitmapMergeIf(contacts, type = 'group.subscribed') AS subscribed,
               groupBitmapMergeIf(contacts, type = 'group.unsubscribed') AS unsubscribed
-       FROM rollup_15m WHERE ${where.sql} AND type IN ('group.subscribed', 'group.unsubscribed') AND group_id != ''
+       FROM ${source.sql} WHERE group_id != ''
        GROUP BY group_id, period ORDER BY group_id, period`,
-      { tag: 'report:district-newsgroups', params: where.values, idempotent: true },
+      { tag: 'report:district-newsgroups', params: source.values, idempotent: true },
     );
     if (changes.length === 0) return [];
     // The end of each interval that has rows: the next interval's start in the zone, or the end of the range.
@@ -256,18 +258,22 @@ export const DistrictPublishingReport: ReportDefinition<PublishingParams> = {
     { name: 'inactivated_rate', type: 'percent', description: 'inactivated / emails_sent' },
   ],
   async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
-    const where = rollupWhere(params, range);
+    const source = await rollupSource(ch, params, range, 'total', [
+      'notice.published',
+      'message.sent',
+      'message.viewed',
+      'message.unsubscribed',
+    ]);
     const rows = await ch.query<PublishingRow>(
       `SELECT org_unit, message_id,
               sumIf(events, type = 'notice.published') AS notices,
               groupBitmapMergeIf(contacts, type = 'message.sent' AND channel = 'email') AS sent,
               groupBitmapMergeIf(contacts, type = 'message.viewed' AND channel = 'email') AS opened,
               groupBitmapMergeIf(contacts, type = 'message.unsubscribed') AS inactivated
-       FROM rollup_15m
-       WHERE ${where.sql} AND org_unit != ''
-         AND type IN ('notice.published', 'message.sent', 'message.viewed', 'message.unsubscribed')
+       FROM ${source.sql}
+       WHERE org_unit != ''
        GROUP BY org_unit, message_id`,
-      { tag: 'report:district-publishing', params: where.values, idempotent: true },
+      { tag: 'report:district-publishing', params: source.values, idempotent: true },
     );
     const out = new Map<string, { org_unit: string; message_id: string; n: number; s: number; o: number; i: number }>();
     for (const r of rows) {

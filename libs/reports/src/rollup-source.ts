@@ -1,0 +1,177 @@
+import type { ClickHouseService, QueryParams } from '@tallyhouse/clickhouse';
+import type { Interval, ReportParams } from './report-params';
+import type { ReportRange } from './report-range';
+import { rollupWhere } from './rollup-sql';
+
+/**
+ * The rows a rollup report aggregates, read from the coarsest table that is
+ * exact for them: whole local months from rollup_monthly, whole local days
+ * from rollup_daily, everything else from rollup_15m. The three have the same
+ * dimensions and mergeable bitmaps, so a report's GROUP BY over their union
+ * gives the figures it would over rollup_15m alone, with far fewer rows.
+ *
+ * A summary period is used only when it was built in the report's zone and no
+ * event for it arrived after the build read its source (rollup_builds against
+ * event_arrivals): a late event sends its day and month back to rollup_15m
+ * until the job restates them. Each 15-minute UTC bucket lies in exactly one
+ * local day of any zone, so "not in a summarised day" splits the range exactly.
+ */
+export interface RollupSource {
+  /** A parenthesised subquery with columns type, bucket (UTC period start), the dimensions, events, value, contacts. */
+  sql: string;
+  values: QueryParams;
+  /** Local periods served by the summaries ('YYYY-MM-DD'), for tests and the bench. */
+  months: string[];
+  days: string[];
+}
+
+const DIMS = 'channel, platform, campaign_id, message_id, org_unit, group_id, agent_id';
+
+/** Filter parameters and the column each narrows (the same on all three tables). */
+const FILTER_COLUMNS = {
+  channel: 'channel',
+  platform: 'platform',
+  campaign: 'campaign_id',
+  org_unit: 'org_unit',
+  group: 'group_id',
+} as const;
+
+interface DayRow {
+  day: string;
+  month: string;
+  day_whole: number | boolean;
+  month_whole: number | boolean;
+  arrived_ms: number | string;
+}
+
+interface BuildRow {
+  table_name: string;
+  label: string;
+  time_zone: string;
+  source_ms: number | string;
+}
+
+/**
+ * `interval` is the report's grouping ('total' when it sums the whole range):
+ * hours need 15-minute rows, days and weeks can use daily summaries, months
+ * and longer can use both. `types` narrows every branch to these event types.
+ */
+export async function rollupSource(
+  ch: ClickHouseService,
+  params: ReportParams,
+  range: ReportRange,
+  interval: Interval | 'total',
+  types?: readonly string[],
+): Promise<RollupSource> {
+  const base = rollupWhere(params, range);
+  const values: QueryParams = { ...base.values };
+  const typeClause = types ? ' AND type IN {s_types:Array(String)}' : '';
+  if (types) values.s_types = types;
+
+  const fresh = interval === 'hour' ? NONE : await freshSummaries(ch, params, range);
+  const useMonths = interval === 'month' || interval === 'quarter' || interval === 'year' || interval === 'total';
+  const monthsUsed = useMonths ? fresh.months : [];
+  const inUsedMonth = (day: string) => monthsUsed.includes(day.slice(0, 8) + '01');
+  const daysUsed = fresh.days.filter((d) => !inUsedMonth(d));
+  // A summarised month holds all of its days, fresh or not as days.
+  const covered = [...daysUsed, ...fresh.daysWithEvents.filter(inUsedMonth)];
+  values.s_months = monthsUsed;
+  values.s_days = daysUsed;
+  values.s_covered = covered;
+
+  const filters = summaryFilters(params);
+  const branches: string[] = [];
+  if (monthsUsed.length > 0) {
+    branches.push(`SELECT type, toTimeZone(toDateTime(month, {tz:String}), 'UTC') AS bucket, ${DIMS},
+                          events, value, contacts
+                   FROM rollup_monthly FINAL
+                   WHERE tenant_id = {tenant:String} AND time_zone = {tz:String}
+                     AND month IN {s_months:Array(Date)}${filters}${typeClause}`);
+  }
+  if (daysUsed.length > 0) {
+    branches.push(`SELECT type, toTimeZone(toDateTime(day, {tz:String}), 'UTC') AS bucket, ${DIMS},
+                          events, value, contacts
+                   FROM rollup_daily FINAL
+                   WHERE tenant_id = {tenant:String} AND time_zone = {tz:String}
+                     AND day IN {s_days:Array(Date)}${filters}${typeClause}`);
+  }
+  const notCovered = covered.length > 0 ? ' AND toDate(bucket, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
+  branches.push(`SELECT type, bucket, ${DIMS}, toUInt64(events) AS events, toDecimal128(value, 4) AS value, contacts
+                 FROM rollup_15m
+                 WHERE ${base.sql}${notCovered}${typeClause}`);
+  return { sql: `(${branches.join('\n UNION ALL \n')})`, values, months: monthsUsed, days: daysUsed };
+}
+
+function summaryFilters(params: ReportParams): string {
+  let sql = '';
+  for (const [param, column] of Object.entries(FILTER_COLUMNS)) {
+    const list = params[param as keyof typeof FILTER_COLUMNS];
+    if (list && list.length > 0) sql += ` AND ${column} IN {f_${param}:Array(String)}`;
+  }
+  return sql;
+}
+
+interface FreshSummaries {
+  /** Whole local days in the range whose daily summary is current. */
+  days: string[];
+  /** Whole local months in the range whose monthly summary is current. */
+  months: string[];
+  /** Every local day with events near the range (days without events have rows in no table). */
+  daysWithEvents: string[];
+}
+
+const NONE: FreshSummaries = { days: [], months: [], daysWithEvents: [] };
+
+/** Local days and months inside the range whose summaries are current. */
+async function freshSummaries(
+  ch: ClickHouseService,
+  params: ReportParams,
+  range: ReportRange,
+): Promise<FreshSummaries> {
+  const values = { tenant: params.tenant, tz: range.tz, from_ms: range.fromMs, to_ms: range.toMs };
+  // Every local day with events in the range, when its events last arrived, and whether it and its month lie inside the range.
+  const dayRows = await ch.query<DayRow>(
+    `SELECT toString(d) AS day, toString(toStartOfMonth(d)) AS month,
+            (toUnixTimestamp(toDateTime(d, {tz:String})) * 1000 >= {from_ms:Int64}
+              AND toUnixTimestamp(toDateTime(d + 1, {tz:String})) * 1000 <= {to_ms:Int64}) AS day_whole,
+            (toUnixTimestamp(toDateTime(toStartOfMonth(d), {tz:String})) * 1000 >= {from_ms:Int64}
+              AND toUnixTimestamp(toDateTime(addMonths(toStartOfMonth(d), 1), {tz:String})) * 1000 <= {to_ms:Int64}) AS month_whole,
+            toUnixTimestamp64Milli(max(last_ingested_at)) AS arrived_ms
+     FROM event_arrivals
+     ARRAY JOIN arrayDistinct([toDate(hour, {tz:String}), toDate(hour + INTERVAL 3599 SECOND, {tz:String})]) AS d
+     WHERE tenant_id = {tenant:String}
+       AND hour >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') - INTERVAL 1 HOUR
+       AND hour < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
+     GROUP BY d`,
+    { tag: 'report:summary-days', params: values, idempotent: true },
+  );
+  const candidates = dayRows.filter((d) => Boolean(Number(d.day_whole)));
+  if (candidates.length === 0) return NONE;
+  const periods = [...new Set([...candidates.map((d) => d.day), ...candidates.map((d) => d.month)])];
+  const builds = await ch.query<BuildRow>(
+    // (Not "AS period": ClickHouse would read the alias in WHERE.)
+    `SELECT table_name, toString(period) AS label, argMax(time_zone, built_at) AS time_zone,
+            toUnixTimestamp64Milli(argMax(source_arrival_at, built_at)) AS source_ms
+     FROM rollup_builds
+     WHERE tenant_id = {tenant:String} AND period IN {periods:Array(Date)}
+     GROUP BY table_name, period`,
+    { tag: 'report:summary-builds', params: { tenant: params.tenant, periods }, idempotent: true },
+  );
+  const built = new Map(builds.filter((b) => b.time_zone === range.tz).map((b) => [`${b.table_name}|${b.label}`, b]));
+  const current = (table: string, period: string, arrivedMs: number): boolean => {
+    const b = built.get(`${table}|${period}`);
+    return b !== undefined && Number(b.source_ms) >= arrivedMs;
+  };
+  const days = candidates.filter((d) => current('rollup_daily', d.day, Number(d.arrived_ms))).map((d) => d.day);
+  // A month needs every day with events inside the range, and no day of it arrived after its build.
+  const byMonth = new Map<string, DayRow[]>();
+  for (const d of dayRows) byMonth.set(d.month, [...(byMonth.get(d.month) ?? []), d]);
+  const months = [...byMonth.entries()]
+    .filter(
+      ([month, rows]) =>
+        rows.every((d) => Boolean(Number(d.month_whole))) &&
+        current('rollup_monthly', month, Math.max(...rows.map((d) => Number(d.arrived_ms)))),
+    )
+    .map(([month]) => month);
+  return { days, months, daysWithEvents: dayRows.map((d) => d.day) };
+}
