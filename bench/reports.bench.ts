@@ -228,6 +228,7 @@ export async function run(args: string[]): Promise<void> {
     );
   } finally {
     await app?.close();
-    removeDir(dir);
+    if (a.has('keep')) console.log(`data kept in ${dir} (--keep)`);
+    else removeDir(dir);
   }
 }

@@ -64,13 +64,24 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
     const source = await rollupSource(ch, params, range, params.interval);
     const period = periodExpr(params.interval, params.week_start);
     const grp = params.group_by ? GROUP_COLUMNS[params.group_by] : "''";
+    // Two passes over the same rows: only the conversation rows' bitmaps are read (reading a
+    // bitmap costs far more than a count, and most rows are other event types).
     const usage = await ch.query<UsageRow>(
-      `SELECT ${period} AS period, ${grp} AS grp,
-              groupBitmapMergeIf(contacts, type IN {conversation:Array(String)}) AS unique_contacts,
-              uniqExactIf(agent_id, type = 'conversation.message_out' AND agent_id != '') AS active_agents,
-              uniqExactIf(channel, channel != '') AS channels,
-              sumIf(events, type = 'message.sent' AND channel IN ('chat', 'social')) AS proactive_messages
-       FROM ${source.sql}
+      `SELECT period, grp, max(unique_contacts) AS unique_contacts, max(active_agents) AS active_agents,
+              max(channels) AS channels, max(proactive_messages) AS proactive_messages
+       FROM (
+         SELECT ${period} AS period, ${grp} AS grp,
+                bitmapCardinality(groupBitmapMergeState(contacts)) AS unique_contacts,
+                uniqExactIf(agent_id, type = 'conversation.message_out' AND agent_id != '') AS active_agents,
+                0 AS channels, 0 AS proactive_messages
+         FROM ${source.sql} WHERE type IN {conversation:Array(String)}
+         GROUP BY period, grp
+         UNION ALL
+         SELECT ${period} AS period, ${grp} AS grp, 0, 0, uniqExactIf(channel, channel != ''),
+                sumIf(events, type = 'message.sent' AND channel IN ('chat', 'social'))
+         FROM ${source.sql}
+         GROUP BY period, grp
+       )
        GROUP BY period, grp
        ORDER BY period, grp`,
       {
@@ -88,6 +99,13 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
                 argMinMerge(platform) AS platform, argMinMerge(channel) AS channel
          FROM conversations
          WHERE tenant_id = {tenant:String}
+           -- Only conversations with a resolution in the range: the part holding the latest one has it.
+           AND conversation_id IN (
+             SELECT conversation_id FROM conversations
+             WHERE tenant_id = {tenant:String}
+               AND resolved_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+               AND resolved_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
+           )
          GROUP BY conversation_id
        )
        WHERE resolved_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
