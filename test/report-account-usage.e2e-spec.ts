@@ -229,6 +229,20 @@ describe('account-usage report', () => {
     const http = request(ctx.wh.app.getHttpServer());
     const list = await http.get('/v1/reports');
     expect(list.body.reports.map((r: { name: string }) => r.name)).toContain('account-usage');
+    const usage = list.body.reports.find((r: { name: string }) => r.name === 'account-usage');
+    expect(usage.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'tenant', required: true }),
+        expect.objectContaining({ name: 'interval', required: false, enum: expect.arrayContaining(['hour', 'year']) }),
+        expect.objectContaining({ name: 'group_by', enum: ['platform', 'channel'] }),
+      ]),
+    );
+    // Swagger shows every report as its own operation with its own parameters.
+    const docs = await http.get('/docs-json');
+    const cohorts = docs.body.paths['/v1/reports/cohorts'].get;
+    expect(cohorts.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['tenant', 'from', 'to', 'tz', 'interval', 'cohort_by', 'format']),
+    );
     const json = await http.get(`/v1/reports/account-usage?tenant=${TENANT}&from=2026-10-20&to=2026-10-22&tz=UTC`);
     expect(json.status).toBe(200);
     expect(json.body).toMatchObject({ report: 'account-usage', time_zone: 'UTC', from: '2026-10-20T00:00:00.000Z' });

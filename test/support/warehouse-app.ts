@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { createHttpApp } from '@tallyhouse/http';
+import { addReportPaths } from '@tallyhouse/reports';
 import { WarehouseModule } from '../../apps/warehouse/src/warehouse.module';
 
 export interface TestWarehouse {
@@ -26,7 +27,7 @@ export async function startTestWarehouse(env: Record<string, string> = {}): Prom
     { DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn', KAFKA_BROKERS: '' },
     env,
   );
-  const app = await createHttpApp(WarehouseModule, 'test');
+  const app = await createHttpApp(WarehouseModule, 'test', { document: addReportPaths });
   await app.init();
   return {
     app,

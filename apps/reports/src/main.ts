@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigValidationError, validateConfig } from '@tallyhouse/config';
+import { addReportPaths } from '@tallyhouse/reports';
 import { createHttpApp, listen } from '@tallyhouse/http';
 import { ReportsAppModule } from './reports-app.module';
 
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  const app = await createHttpApp(ReportsAppModule, 'Tallyhouse reports');
+  const app = await createHttpApp(ReportsAppModule, 'Tallyhouse reports', { document: addReportPaths });
   await listen(app);
 }
 

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { ConfigValidationError } from '@tallyhouse/config';
+import { addReportPaths } from '@tallyhouse/reports';
 import { createHttpApp, listen } from '@tallyhouse/http';
 import { WarehouseModule } from './warehouse.module';
 
 async function main(): Promise<void> {
-  const app = await createHttpApp(WarehouseModule, 'Tallyhouse warehouse');
+  const app = await createHttpApp(WarehouseModule, 'Tallyhouse warehouse', { document: addReportPaths });
   await listen(app);
 }
 

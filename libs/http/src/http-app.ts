@@ -1,7 +1,7 @@
 import { type INestApplication, Logger, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { AppConfig, validateConfig } from '@tallyhouse/config';
 import express from 'express';
 
@@ -16,7 +16,16 @@ export function logLevels(level: string): LogLevel[] {
  * ingest path parses them itself, so a bad line cannot fail the whole
  * request), Swagger UI at /docs, graceful shutdown on SIGTERM.
  */
-export async function createHttpApp(root: Type<unknown>, title: string): Promise<INestApplication> {
+export interface HttpAppOptions {
+  /** Adds what decorators cannot say to the OpenAPI document (for example one path per report). */
+  document?: (doc: OpenAPIObject) => OpenAPIObject;
+}
+
+export async function createHttpApp(
+  root: Type<unknown>,
+  title: string,
+  options: HttpAppOptions = {},
+): Promise<INestApplication> {
   const config = validateConfig(process.env);
   const app = await NestFactory.create<NestExpressApplication>(root, {
     bodyParser: false,
@@ -32,7 +41,8 @@ export async function createHttpApp(root: Type<unknown>, title: string): Promise
     .setDescription('Engagement events in ClickHouse: ingest, rollups and reports.')
     .setVersion('0.1.0')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
+  const extend = options.document ?? ((d: OpenAPIObject) => d);
+  SwaggerModule.setup('docs', app, () => extend(SwaggerModule.createDocument(app, doc)));
   return app;
 }
 

@@ -4,3 +4,4 @@ export { REPORTS, findReport } from './report-catalog';
 export type { ReportColumn, ReportDefinition, ReportRow } from './report-definition';
 export { ReportParams, INTERVALS, type Interval } from './report-params';
 export { toCsv } from './report-csv';
+export { addReportPaths, reportParameters, type ReportParameter } from './report-openapi';

@@ -2,6 +2,7 @@ import { BadRequestException, Controller, Get, Headers, NotFoundException, Param
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { toCsv } from './report-csv';
+import { reportParameters } from './report-openapi';
 import { ReportParamError, ReportService, UnknownReportError } from './report.service';
 
 @ApiTags('reports')
@@ -19,6 +20,7 @@ export class ReportsController {
         description: r.description,
         reference: r.reference,
         group_by: r.groupBy,
+        parameters: reportParameters(r),
         path: `/v1/reports/${r.name}`,
       })),
       common_parameters: {
