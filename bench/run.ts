@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run: (args: string[]) => Promise<v
   ingest: () => import('./ingest.bench'),
   reports: () => import('./reports.bench'),
   kafka: () => import('./kafka.bench'),
+  exports: () => import('./exports.bench'),
 };
 
 async function main(): Promise<void> {
