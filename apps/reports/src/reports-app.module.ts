@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
 import { ObservabilityModule } from '@tallyhouse/observability';
+import { ExportsModule } from '@tallyhouse/exports';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
 
@@ -19,6 +20,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     ScheduleModule.forRoot(),
     RollupsModule,
     ReportsModule,
+    ExportsModule,
   ],
 })
 export class ReportsAppModule {}

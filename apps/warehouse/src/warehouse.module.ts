@@ -5,6 +5,7 @@ import { AppConfigModule } from '@tallyhouse/config';
 import { DemoModule } from '@tallyhouse/demo';
 import { IngestHttpModule, KafkaIngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
+import { ExportsModule } from '@tallyhouse/exports';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
 
@@ -19,6 +20,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     KafkaIngestModule,
     RollupsModule,
     ReportsModule,
+    ExportsModule,
     DemoModule,
   ],
 })

@@ -66,6 +66,18 @@ export class AppConfig {
   /** Longest range a report may cover, days. */
   @Transform(toInt) @IsInt() @Min(1) @Max(3660) REPORT_MAX_DAYS = 731;
 
+  /** Where export files are written (default: DATA_DIR/exports). */
+  @IsOptional() @IsString() EXPORT_DIR?: string;
+
+  /** Hours an export file can be downloaded before it is deleted. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 90) EXPORT_TTL_HOURS = 24;
+
+  /** Export jobs run at once by this process; more wait in line. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(16) EXPORT_CONCURRENCY = 1;
+
+  /** Rows per XLSX sheet, header included, before it continues on "Name (2)" (Excel's maximum by default). */
+  @Transform(toInt) @IsInt() @Min(2) @Max(1_048_576) EXPORT_MAX_ROWS_PER_SHEET = 1_048_576;
+
   /** Kafka brokers (host:port,host:port). Set: this process consumes KAFKA_TOPIC. */
   @IsOptional()
   @Matches(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })

@@ -5,3 +5,13 @@ export { XlsxExportWriter, EXCEL_MAX_ROWS, type XlsxExportOptions, type XlsxExpo
 export type { XlsxExportSheet, XlsxTab } from './xlsx-export-sheet';
 export type { AboutInfo } from './xlsx-about-sheet';
 export { encryptXlsx, encryptXlsxFile } from './xlsx-encryption';
+export { ExportsModule } from './jobs/exports.module';
+export {
+  ExportJobsService,
+  ExportNotFoundError,
+  ExportNotReadyError,
+  type ExportFile,
+} from './jobs/export-jobs.service';
+export { ReportFileWriter, type ReportFileProgress, type ReportFileSummary } from './jobs/report-file-writer';
+export { CreateExportDto } from './jobs/export-request.dto';
+export { EXPORT_FORMATS, type ExportFormat, type ExportJob, type ExportAuditEntry } from './jobs/export-job';

@@ -1,7 +1,13 @@
 export { ReportsModule } from './reports.module';
-export { ReportService, ReportParamError, UnknownReportError, type ReportResult } from './report.service';
+export {
+  ReportService,
+  ReportParamError,
+  UnknownReportError,
+  type PreparedReport,
+  type ReportResult,
+} from './report.service';
 export { REPORTS, findReport } from './report-catalog';
-export type { ReportColumn, ReportDefinition, ReportRow } from './report-definition';
+export type { ReportColumn, ReportDefinition, ReportRow, WorkbookSheet } from './report-definition';
 export { ReportParams, INTERVALS, type Interval } from './report-params';
 export { toCsv } from './report-csv';
 export { addReportPaths, reportParameters, type ReportParameter } from './report-openapi';

@@ -36,4 +36,17 @@ export interface ReportDefinition<P extends ReportParams = ReportParams> {
   /** Result columns; a report that groups may add the group's column first. */
   columns(params: P): ReportColumn[];
   run(ctx: ReportContext, params: P): Promise<ReportRow[]>;
+  /** The same rows page by page, for reports whose rows grow with the data (exports stream them). */
+  rows?(ctx: ReportContext, params: P, onFraction?: (done: number) => void): AsyncIterable<ReportRow>;
+  /**
+   * The sheets of this report's XLSX download, when it is more than one
+   * table: each sheet is this report run with some parameters changed.
+   */
+  workbook?(params: P): WorkbookSheet[];
+}
+
+export interface WorkbookSheet {
+  sheet: string;
+  /** Parameters that differ from the export's own (for example another view). */
+  params: Record<string, string>;
 }

@@ -4,7 +4,7 @@ import { validate } from 'class-validator';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
 import { findReport, REPORTS } from './report-catalog';
-import type { ReportColumn, ReportDefinition, ReportRow } from './report-definition';
+import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from './report-definition';
 import type { ReportParams } from './report-params';
 import { ReportParamError, UnknownReportError } from './report-errors';
 import { RangeError400, resolveRange } from './report-range';
@@ -23,6 +23,15 @@ export interface ReportResult {
   rows: ReportRow[];
 }
 
+/** A report with validated parameters and a resolved zone and range, ready to run or stream. */
+export interface PreparedReport {
+  def: ReportDefinition<ReportParams>;
+  params: ReportParams;
+  context: ReportContext;
+  /** The result without its rows. */
+  meta: Omit<ReportResult, 'rows'>;
+}
+
 /** Validates a report's parameters, resolves its zone and range, and runs it. */
 @Injectable()
 export class ReportService {
@@ -35,7 +44,8 @@ export class ReportService {
     return REPORTS;
   }
 
-  async run(name: string, query: Record<string, unknown>): Promise<ReportResult> {
+  /** Validates the parameters and resolves zone and range: everything but running the report. */
+  async prepare(name: string, query: Record<string, unknown>): Promise<PreparedReport> {
     const def = findReport(name);
     if (!def) throw new UnknownReportError(`no report named ${name}; see GET /v1/reports`);
     const params = plainToInstance(def.params, query, { exposeDefaultValues: true });
@@ -62,17 +72,51 @@ export class ReportService {
       if (err instanceof RangeError400) throw new ReportParamError(err.field, err.message);
       throw err;
     }
-    const rows = await def.run({ ch: this.ch, range }, params);
     return {
-      report: def.name,
-      title: def.title,
-      time_zone: tz,
-      from: new Date(range.fromMs).toISOString(),
-      to: new Date(range.toMs).toISOString(),
-      params: { ...params, tz },
-      columns: def.columns(params),
-      rows,
+      def,
+      params,
+      context: { ch: this.ch, range },
+      meta: {
+        report: def.name,
+        title: def.title,
+        time_zone: tz,
+        from: new Date(range.fromMs).toISOString(),
+        to: new Date(range.toMs).toISOString(),
+        params: { ...params, tz },
+        columns: def.columns(params),
+      },
     };
+  }
+
+  async run(name: string, query: Record<string, unknown>): Promise<ReportResult> {
+    const prepared = await this.prepare(name, query);
+    return { ...prepared.meta, rows: await prepared.def.run(prepared.context, prepared.params) };
+  }
+
+  /**
+   * The rows of a prepared report one at a time, for exports: reports whose
+   * rows grow with the data (one per contact) page through them; the others
+   * run once.
+   */
+  async *rows(prepared: PreparedReport, onFraction?: (done: number) => void): AsyncGenerator<ReportRow> {
+    const { def, context, params } = prepared;
+    if (def.rows) {
+      yield* def.rows(context, params, onFraction);
+      return;
+    }
+    const rows = await def.run(context, params);
+    onFraction?.(1);
+    yield* rows;
+  }
+
+  /** When the tenant's latest event arrived: what a report or export includes. */
+  async dataAsOf(tenant: string): Promise<string | null> {
+    const [row] = await this.ch.query<{ at: string | null }>(
+      `SELECT toString(max(last_ingested_at)) AS at FROM event_arrivals WHERE tenant_id = {tenant:String}
+       HAVING count() > 0`,
+      { tag: 'report:data-as-of', params: { tenant }, idempotent: true },
+    );
+    return row?.at ? `${row.at.replace(' ', 'T')}Z` : null;
   }
 
   /** The tenant's home zone (tenants table), UTC for a tenant without one. */

@@ -5,7 +5,11 @@ import { ReportParams } from '../report-params';
 import { periodExpr } from '../rollup-sql';
 import { share } from '../report-values';
 
-const VIEWS = ['summary', 'daily', 'contacts'] as const;
+const VIEWS = ['summary', 'daily', 'contacts', 'users'] as const;
+const KINDS = ['all', 'campaign', 'one-time'] as const;
+
+/** Contact numbers per page when the contacts or users view is streamed (numbers are dense per tenant). */
+const CONTACTS_PER_PAGE = 20_000;
 
 export class CampaignPerformanceParams extends ReportParams {
   @ApiPropertyOptional({
@@ -17,7 +21,27 @@ export class CampaignPerformanceParams extends ReportParams {
   @IsOptional()
   @IsIn(VIEWS, { message: `view must be one of ${VIEWS.join(', ')}` })
   view: (typeof VIEWS)[number] = 'summary';
+
+  @ApiPropertyOptional({
+    enum: KINDS,
+    default: 'all',
+    description: 'campaign: campaign messages only; one-time: one-time messages only (no campaign)',
+  })
+  @IsOptional()
+  @IsIn(KINDS, { message: `kind must be one of ${KINDS.join(', ')}` })
+  kind: (typeof KINDS)[number] = 'all';
 }
+
+/** Sheet names of the downloads in the reference document. */
+const CAMPAIGN_SHEETS = [
+  { sheet: 'Campaign', params: { kind: 'campaign', view: 'summary' } },
+  { sheet: 'CampaignStat', params: { kind: 'campaign', view: 'daily', interval: 'day' } },
+  { sheet: 'CampaignUser', params: { kind: 'campaign', view: 'contacts' } },
+];
+const ONE_TIME_SHEETS = [
+  { sheet: 'OneTimeMsg', params: { kind: 'one-time', view: 'summary' } },
+  { sheet: 'OneTimeMsgUser', params: { kind: 'one-time', view: 'contacts' } },
+];
 
 interface StepRow {
   kind: string;
@@ -44,7 +68,7 @@ const FUNNEL = `
     SELECT campaign_id, message_id, contact_no, any(contact_id) AS contact_id,
            min(sent_at) AS first_sent_at, min(viewed_at) AS first_viewed_at, min(clicked_at) AS first_clicked_at
     FROM message_funnel
-    WHERE tenant_id = {tenant:String} AND message_id != '' CAMPAIGN_FILTER
+    WHERE tenant_id = {tenant:String} AND message_id != '' CAMPAIGN_FILTER KIND_FILTER CONTACT_PAGE
     GROUP BY campaign_id, message_id, contact_no
     HAVING first_sent_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
        AND first_sent_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
@@ -52,7 +76,7 @@ const FUNNEL = `
   goals AS (
     SELECT campaign_id, message_id, contact_no, min(goal_at) AS first_goal_at
     FROM message_funnel
-    WHERE tenant_id = {tenant:String} AND goal_at IS NOT NULL
+    WHERE tenant_id = {tenant:String} AND goal_at IS NOT NULL CONTACT_PAGE
     GROUP BY campaign_id, message_id, contact_no
   ),
   steps AS (
@@ -72,6 +96,16 @@ const FUNNEL = `
       ON g.campaign_id = s.campaign_id AND g.contact_no = s.contact_no
      AND g.message_id = if(s.campaign_id = '', s.message_id, '')
   )`;
+
+interface UserRow {
+  contact_id: string;
+  sent: number | string;
+  viewed: number | string;
+  clicked: number | string;
+  goal: number | string;
+  first_sent_at: string;
+  last_sent_at: string;
+}
 
 const COUNTS = `uniqExact(contact_no) AS sent, uniqExactIf(contact_no, viewed) AS viewed,
                 uniqExactIf(contact_no, clicked) AS clicked, uniqExactIf(contact_no, goal) AS goal`;
@@ -98,6 +132,17 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
       { name: 'kind', type: 'string', description: 'campaign or one-time message' },
       { name: 'id', type: 'string', description: 'Campaign id, or message id for a one-time message' },
     ];
+    if (params.view === 'users') {
+      return [
+        { name: 'contact_id', type: 'string', description: 'Contact' },
+        { name: 'sent', type: 'integer', description: 'Messages sent to the contact in the range' },
+        { name: 'viewed', type: 'integer', description: 'Of those, viewed within 7 days' },
+        { name: 'clicked', type: 'integer', description: 'Of those, clicked' },
+        { name: 'goal', type: 'integer', description: 'Of those, with the goal reached within 30 days' },
+        { name: 'first_sent_at', type: 'datetime', description: 'First send in the range' },
+        { name: 'last_sent_at', type: 'datetime', description: 'Last send in the range' },
+      ];
+    }
     if (params.view === 'contacts') {
       return [
         ...id,
@@ -123,46 +168,16 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
     ];
   },
 
-  async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
-    const values = {
-      tenant: params.tenant,
-      from_ms: range.fromMs,
-      to_ms: range.toMs,
-      tz: range.tz,
-      campaigns: params.campaign ?? [],
-    };
-    const funnel = FUNNEL.replace(
-      'CAMPAIGN_FILTER',
-      params.campaign?.length
-        ? 'AND (campaign_id IN {campaigns:Array(String)} OR message_id IN {campaigns:Array(String)})'
-        : '',
-    );
-    const tag = `report:campaign-performance:${params.view}`;
-    if (params.view === 'contacts') {
-      const rows = await ch.query<StepRow>(
-        `WITH ${funnel}
-         SELECT kind, id, contact_id, toString(sent_at) AS sent_at, toString(viewed_at) AS viewed_at,
-                toString(clicked_at) AS clicked_at, toString(goal_at) AS goal_at
-         FROM steps ORDER BY kind, id, sent_at, contact_id`,
-        { tag, params: values, idempotent: true },
-      );
-      const iso = (t: string | null) => (t ? `${t.replace(' ', 'T')}Z` : null);
-      return rows.map((r) => ({
-        kind: r.kind,
-        id: r.id,
-        contact_id: r.contact_id,
-        sent_at: iso(r.sent_at),
-        viewed_at: iso(r.viewed_at),
-        clicked_at: iso(r.clicked_at),
-        goal_at: iso(r.goal_at),
-      }));
-    }
+  async run(ctx: ReportContext, params): Promise<ReportRow[]> {
+    if (params.view === 'contacts' || params.view === 'users') return contactRows(ctx, params, null);
+    const { ch } = ctx;
+    const { funnel, values } = funnelQuery(ctx, params, null);
     const daily = params.view === 'daily';
     const rows = await ch.query<StepRow>(
       `WITH ${funnel}
        SELECT kind, id, ${daily ? periodExpr(params.interval, params.week_start, 'sent_at') : "''"} AS period, ${COUNTS}
        FROM steps GROUP BY kind, id, period ORDER BY kind, id, period`,
-      { tag, params: values, idempotent: true },
+      { tag: `report:campaign-performance:${params.view}`, params: values, idempotent: true },
     );
     return rows.map((r) => {
       const [sent, viewed, clicked, goal] = [r.sent, r.viewed, r.clicked, r.goal].map(Number);
@@ -180,4 +195,107 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
       };
     });
   },
+
+  /** contacts and users: one page of contact numbers at a time (a result per contact can be millions of rows). */
+  async *rows(ctx: ReportContext, params, onFraction): AsyncGenerator<ReportRow> {
+    if (params.view !== 'contacts' && params.view !== 'users') {
+      yield* await this.run(ctx, params);
+      return;
+    }
+    const [top] = await ctx.ch.query<{ last: number | string }>(
+      `SELECT max(contact_no) AS last FROM message_funnel WHERE tenant_id = {tenant:String}`,
+      { tag: 'report:campaign-performance:last-contact', params: { tenant: params.tenant }, idempotent: true },
+    );
+    const last = Number(top?.last ?? 0);
+    for (let after = 0; after < last; after += CONTACTS_PER_PAGE) {
+      yield* await contactRows(ctx, params, { after, upTo: after + CONTACTS_PER_PAGE });
+      onFraction?.(Math.min(1, (after + CONTACTS_PER_PAGE) / last));
+    }
+  },
+
+  workbook(params) {
+    const users = { sheet: 'User', params: { kind: params.kind, view: 'users' } };
+    if (params.kind === 'campaign') return [...CAMPAIGN_SHEETS, users];
+    if (params.kind === 'one-time') return [...ONE_TIME_SHEETS, users];
+    return [...CAMPAIGN_SHEETS, ...ONE_TIME_SHEETS, users];
+  },
 };
+
+interface ContactPage {
+  after: number;
+  upTo: number;
+}
+
+function funnelQuery(
+  { range }: ReportContext,
+  params: CampaignPerformanceParams,
+  page: ContactPage | null,
+): { funnel: string; values: Record<string, unknown> } {
+  const values = {
+    tenant: params.tenant,
+    from_ms: range.fromMs,
+    to_ms: range.toMs,
+    tz: range.tz,
+    campaigns: params.campaign ?? [],
+    after: page?.after ?? 0,
+    up_to: page?.upTo ?? 0,
+  };
+  const funnel = FUNNEL.replace(
+    'CAMPAIGN_FILTER',
+    params.campaign?.length
+      ? 'AND (campaign_id IN {campaigns:Array(String)} OR message_id IN {campaigns:Array(String)})'
+      : '',
+  )
+    .replace(
+      'KIND_FILTER',
+      { all: '', campaign: "AND campaign_id != ''", 'one-time': "AND campaign_id = ''" }[params.kind],
+    )
+    .replaceAll('CONTACT_PAGE', page ? 'AND contact_no > {after:UInt32} AND contact_no <= {up_to:UInt32}' : '');
+  return { funnel, values };
+}
+
+const iso = (t: string | null) => (t ? `${t.replace(' ', 'T')}Z` : null);
+
+/** The contacts view (a row per message and contact) or the users view (a row per contact). */
+async function contactRows(
+  ctx: ReportContext,
+  params: CampaignPerformanceParams,
+  page: ContactPage | null,
+): Promise<ReportRow[]> {
+  const { funnel, values } = funnelQuery(ctx, params, page);
+  const tag = `report:campaign-performance:${params.view}`;
+  if (params.view === 'users') {
+    const rows = await ctx.ch.query<UserRow>(
+      `WITH ${funnel}
+       SELECT any(contact_id) AS contact_id, count() AS sent, countIf(viewed) AS viewed, countIf(clicked) AS clicked,
+              countIf(goal) AS goal, toString(min(sent_at)) AS first_sent_at, toString(max(sent_at)) AS last_sent_at
+       FROM steps GROUP BY contact_no ORDER BY contact_no`,
+      { tag, params: values, idempotent: true },
+    );
+    return rows.map((r) => ({
+      contact_id: r.contact_id,
+      sent: Number(r.sent),
+      viewed: Number(r.viewed),
+      clicked: Number(r.clicked),
+      goal: Number(r.goal),
+      first_sent_at: iso(r.first_sent_at),
+      last_sent_at: iso(r.last_sent_at),
+    }));
+  }
+  const rows = await ctx.ch.query<StepRow>(
+    `WITH ${funnel}
+     SELECT kind, id, contact_id, toString(sent_at) AS sent_at, toString(viewed_at) AS viewed_at,
+            toString(clicked_at) AS clicked_at, toString(goal_at) AS goal_at
+     FROM steps ORDER BY ${page ? 'contact_no, kind, id' : 'kind, id, sent_at, contact_id'}`,
+    { tag, params: values, idempotent: true },
+  );
+  return rows.map((r) => ({
+    kind: r.kind,
+    id: r.id,
+    contact_id: r.contact_id,
+    sent_at: iso(r.sent_at),
+    viewed_at: iso(r.viewed_at),
+    clicked_at: iso(r.clicked_at),
+    goal_at: iso(r.goal_at),
+  }));
+}

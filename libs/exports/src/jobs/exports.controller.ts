@@ -1,0 +1,150 @@
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import type { Request, Response } from 'express';
+import { ReportParamError, UnknownReportError } from '@tallyhouse/reports';
+import type { ExportActor } from './export-job';
+import { ExportJobsService, ExportNotFoundError, ExportNotReadyError } from './export-jobs.service';
+import { CreateExportDto } from './export-request.dto';
+
+/** Export jobs, their files, and the audit trail of both. */
+@ApiTags('exports')
+@Controller('v1/exports')
+export class ExportsController {
+  constructor(private readonly exports: ExportJobsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Start an export job (or, with delivery=stream, stream the file in the response)',
+    description:
+      'Body: report, params (as for GET /v1/reports/{name}), format (xlsx or csv), reason (required), ' +
+      'password (xlsx only: the file is encrypted so Excel and LibreOffice ask for it). Answers 202 with ' +
+      'the job; poll GET /v1/exports/{id} and download GET /v1/exports/{id}/file when done.',
+  })
+  @ApiQuery({ name: 'delivery', required: false, enum: ['job', 'stream'] })
+  async create(
+    @Body() body: unknown,
+    @Query('delivery') delivery: string | undefined,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const dto = await parseBody(body);
+    try {
+      if (delivery === 'stream') {
+        await this.exports.stream(dto, actorOf(req), (type, name) => {
+          res.status(200).type(type).setHeader('Content-Disposition', `attachment; filename="${name}"`);
+          return res;
+        });
+        return undefined;
+      }
+      if (delivery !== undefined && delivery !== 'job') {
+        throw new ReportParamError('delivery', 'delivery must be job or stream');
+      }
+      return await this.exports.create(dto, actorOf(req));
+    } catch (err) {
+      throw httpError(err);
+    }
+  }
+
+  @Get('history')
+  @ApiOperation({ summary: 'Every export started and every file downloaded, newest first' })
+  @ApiQuery({ name: 'tenant', required: false })
+  @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100' })
+  async history(@Query('tenant') tenant?: string, @Query('limit') limit?: string) {
+    const n = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      throw new BadRequestException({ statusCode: 400, field: 'limit', message: 'limit must be 1 to 1000' });
+    }
+    return { entries: await this.exports.history(tenant ?? null, n) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'An export job: status, rows written, percent, and the file link when done' })
+  async get(@Param('id', new ParseUUIDPipe()) id: string) {
+    try {
+      return await this.exports.get(id);
+    } catch (err) {
+      throw httpError(err);
+    }
+  }
+
+  @Get(':id/file')
+  @ApiOperation({ summary: 'Download the finished file (recorded in the audit trail)' })
+  @ApiProduces('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/csv')
+  @ApiOkResponse({ description: 'The file' })
+  async file(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: Request, @Res() res: Response) {
+    let file;
+    try {
+      file = await this.exports.file(id, actorOf(req));
+    } catch (err) {
+      throw httpError(err);
+    }
+    res.type(file.contentType);
+    res.setHeader('Content-Length', String(file.bytes));
+    res.setHeader('Content-Disposition', `attachment; filename="${file.fileName}"`);
+    res.sendFile(file.path);
+  }
+}
+
+/** Until API keys exist (issue: tenants, keys and roles) every caller is 'anonymous', known by address. */
+function actorOf(req: Request): ExportActor {
+  return { actor: 'anonymous', clientAddress: req.ip ?? req.socket.remoteAddress ?? '' };
+}
+
+async function parseBody(body: unknown): Promise<CreateExportDto> {
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      throw new BadRequestException({ statusCode: 400, field: 'body', message: 'the body must be a JSON object' });
+    }
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequestException({ statusCode: 400, field: 'body', message: 'the body must be a JSON object' });
+  }
+  const dto = plainToInstance(CreateExportDto, body, { exposeDefaultValues: true });
+  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) {
+    const e = errors[0];
+    const message = Object.values(e.constraints ?? {})[0] ?? `${e.property} is not allowed`;
+    throw new BadRequestException({
+      statusCode: 400,
+      field: e.property,
+      message: message.replace(/^property (\w+) should not exist$/, '$1 is not a field of an export request'),
+    });
+  }
+  for (const [key, value] of Object.entries(dto.params)) {
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new BadRequestException({ statusCode: 400, field: `params.${key}`, message: `${key} must be text` });
+    }
+  }
+  return dto;
+}
+
+function httpError(err: unknown): unknown {
+  if (err instanceof ReportParamError) {
+    return new BadRequestException({ statusCode: 400, field: err.field, message: err.message });
+  }
+  if (err instanceof UnknownReportError) {
+    return new BadRequestException({ statusCode: 400, field: 'report', message: err.message });
+  }
+  if (err instanceof ExportNotFoundError) return new NotFoundException({ statusCode: 404, message: err.message });
+  if (err instanceof ExportNotReadyError) return new ConflictException({ statusCode: 409, message: err.message });
+  return err;
+}
