@@ -109,4 +109,36 @@ describe('cli', () => {
     expect(bad.err).toMatch(/--tz: tz must be an IANA time zone/);
     expect(cli(['report', 'list']).out).toMatch(/account-usage/);
   });
+
+  it('export writes the report to a file, encrypted when asked, and exits 2 without a reason', () => {
+    const file = join(dataDir, 'usage.xlsx');
+    const args = ['export', 'account-usage', '--tenant', 'cli', '--from', '2026-10-01', '--to', '2026-10-02'];
+    const made = cli([
+      ...args,
+      '--format',
+      'xlsx',
+      '--out',
+      file,
+      '--reason',
+      'monthly pack',
+      '--password',
+      'pw-123456',
+    ]);
+    expect(made.code).toBe(0);
+    expect(made.out).toMatch(/1 rows → .*usage\.xlsx \([\d,]+ bytes, encrypted\)/);
+    expect(readFileSync(file).subarray(0, 4).toString('hex')).toBe('d0cf11e0');
+    const csv = join(dataDir, 'usage.csv');
+    expect(cli([...args, '--tz', 'UTC', '--format', 'csv', '--out', csv, '--reason', 'check']).code).toBe(0);
+    expect(
+      readFileSync(csv, 'utf8')
+        .replace(/^\uFEFF/, '')
+        .split('\r\n')[1],
+    ).toBe('2026-10-01,0,0,0,1,0');
+    const noReason = cli([...args, '--format', 'csv', '--out', csv]);
+    expect(noReason.code).toBe(2);
+    expect(noReason.err).toMatch(/--reason is required/);
+    const badParam = cli([...args, '--interval', 'fortnight', '--out', csv, '--reason', 'check']);
+    expect(badParam.code).toBe(2);
+    expect(badParam.err).toMatch(/--interval: interval must be one of/);
+  });
 });

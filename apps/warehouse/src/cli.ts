@@ -5,6 +5,7 @@ import { demoCommand, importCommand, migrateCommand, rollupCommand } from './cli
 import { UsageError } from './cli/context';
 import { deadLettersListCommand, deadLettersReplayCommand, type ReplayOptions } from './cli/dead-letter-commands';
 import { kafkaProduceDemoCommand } from './cli/kafka-commands';
+import { exportCommand, type ExportOptions } from './cli/export-commands';
 import { reportCommand } from './cli/report-commands';
 
 /**
@@ -103,6 +104,20 @@ program
   .allowUnknownOption()
   .helpOption('-h, --help')
   .action(run((name: string | undefined, params: string[]) => reportCommand(name, params)));
+
+program
+  .command('export')
+  .description(
+    'write a report to a file with a progress bar: export campaign-performance --tenant ID --from 2026-10-01 --to 2026-11-01 --format xlsx --out file.xlsx --reason "why" [--password P]',
+  )
+  .argument('<name>', 'report name (see `report list`)')
+  .argument('[params...]', '--param value pairs, as in GET /v1/reports/NAME')
+  .option('--format <format>', 'xlsx or csv', 'xlsx')
+  .option('--out <file>', 'file to write')
+  .option('--reason <text>', 'why the data is exported (kept in the audit trail)')
+  .option('--password <password>', 'encrypt the xlsx: Excel and LibreOffice ask for it')
+  .allowUnknownOption()
+  .action(run((name: string, params: string[], opts: ExportOptions) => exportCommand(name, opts, params)));
 
 program
   .command('kafka')

@@ -4,6 +4,7 @@ import { AppConfig, AppConfigModule } from '@tallyhouse/config';
 import { DemoModule } from '@tallyhouse/demo';
 import { FileImportModule, IngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
+import { ExportsModule } from '@tallyhouse/exports';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
 
@@ -41,3 +42,7 @@ export class CliDeadLettersModule {}
 /** `report`: the engine (migrations applied) and the report definitions. */
 @Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ReportsModule] })
 export class CliReportModule {}
+
+/** `export`: the report definitions and the export writer (migrations applied). */
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ExportsModule] })
+export class CliExportModule {}

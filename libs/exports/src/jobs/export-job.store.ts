@@ -53,11 +53,12 @@ export class ExportJobStore {
     return rows.map(normalize);
   }
 
-  /** Jobs left queued or running by a process that stopped. */
-  async unfinished(): Promise<ExportJobRecord[]> {
+  /** Jobs queued or running whose process stopped touching them before `before` (it died or was stopped). */
+  async abandoned(before: Date): Promise<ExportJobRecord[]> {
     const rows = await this.ch.query<ExportJobRecord>(
-      `SELECT * EXCEPT updated_at FROM export_jobs FINAL WHERE status IN ('queued', 'running')`,
-      { tag: 'exports:unfinished', idempotent: true },
+      `SELECT * EXCEPT updated_at FROM export_jobs FINAL
+       WHERE status IN ('queued', 'running') AND updated_at < {before:DateTime64(3, 'UTC')}`,
+      { tag: 'exports:abandoned', params: { before: chTime(before) }, idempotent: true },
     );
     return rows.map(normalize);
   }

@@ -18,8 +18,10 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
 };
 
-/** How often expired files are looked for. */
-const EXPIRY_SWEEP_MS = 60_000;
+/** How often expired files and abandoned jobs are looked for, and this process's jobs are touched. */
+const SWEEP_MS = 30_000;
+/** A queued or running job nobody touched for this long lost its process: it is marked failed. */
+const ABANDONED_AFTER_MS = 120_000;
 
 export class ExportNotFoundError extends Error {}
 export class ExportNotReadyError extends Error {}
@@ -36,12 +38,16 @@ export interface ExportFile {
  * failed job later), written to a file under EXPORT_DIR by a small in-process
  * queue, optionally encrypted, hashed, recorded, and deleted when they expire.
  * Passwords are held in memory only until the file is encrypted, so a job cut
- * short by a restart is marked failed, never finished without its password.
+ * short by a restart is marked failed, never finished without its password:
+ * each process touches its own queued and running jobs every 30 s, and any
+ * process marks a job nobody touched for 2 minutes as failed.
  */
 @Injectable()
 export class ExportJobsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ExportJobsService.name);
   private readonly progress = new Map<string, ReportFileProgress>();
+  /** This process's queued and running jobs, as last saved. */
+  private readonly mine = new Map<string, ExportJobRecord>();
   private readonly waiting: (() => Promise<void>)[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private active = 0;
@@ -60,16 +66,38 @@ export class ExportJobsService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await mkdir(this.directory, { recursive: true });
-    for (const job of await this.store.unfinished()) {
+    await this.failAbandoned();
+    this.sweep = setInterval(() => void this.housekeeping().catch((e) => this.logger.error(e)), SWEEP_MS);
+    this.sweep.unref();
+  }
+
+  private async housekeeping(): Promise<void> {
+    for (const job of this.mine.values()) {
+      await this.save({ ...job, rows: this.progress.get(job.export_id)?.rows ?? job.rows });
+    }
+    await this.failAbandoned();
+    await this.expire();
+  }
+
+  /** Jobs whose process stopped (crashed, killed, redeployed) before finishing them. */
+  async failAbandoned(now = new Date()): Promise<number> {
+    const jobs = await this.store.abandoned(new Date(now.getTime() - ABANDONED_AFTER_MS));
+    for (const job of jobs) {
       await this.store.save({
         ...job,
         status: 'failed',
-        error: 'the process stopped before the file was written; start the export again',
-        finished_at: chTime(new Date()),
+        error: 'the process running this export stopped before the file was written; start the export again',
+        finished_at: chTime(now),
       });
     }
-    this.sweep = setInterval(() => void this.expire().catch((e) => this.logger.error(e)), EXPIRY_SWEEP_MS);
-    this.sweep.unref();
+    return jobs.length;
+  }
+
+  /** Saves a job's state and keeps track of it while it is this process's to finish. */
+  private async save(record: ExportJobRecord): Promise<void> {
+    if (record.status === 'queued' || record.status === 'running') this.mine.set(record.export_id, record);
+    else this.mine.delete(record.export_id);
+    await this.store.save(record);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -104,7 +132,7 @@ export class ExportJobsService implements OnModuleInit, OnModuleDestroy {
       finished_at: null,
       expires_at: null,
     };
-    await this.store.save(record);
+    await this.save(record);
     await this.store.audit({ ...this.auditOf(record, 'export'), actor: who.actor, client_address: who.clientAddress });
     this.enqueue(() => this.execute(record, prepared, dto.params, dto.password));
     return this.view(record);
@@ -216,41 +244,92 @@ export class ExportJobsService implements OnModuleInit, OnModuleDestroy {
   ): Promise<void> {
     const id = queued.export_id;
     const fileName = `${id}.${queued.format}`;
-    const partial = join(this.directory, `${id}.partial`);
     let record: ExportJobRecord = { ...queued, status: 'running' };
     this.progress.set(id, { rows: 0, fraction: 0 });
     try {
-      await this.store.save(record);
-      const file = createWriteStream(partial);
-      const summary = await this.writer.write(prepared, query, queued.format, file, (p) => this.progress.set(id, p));
-      await finished(file);
+      await this.save(record);
       const target = join(this.directory, fileName);
+      const made = await this.produce(prepared, query, queued.format, target, password, (p) =>
+        this.progress.set(id, p),
+      );
+      const now = new Date();
+      record = {
+        ...record,
+        status: 'done',
+        rows: made.rows,
+        bytes: made.bytes,
+        sha256: made.sha256,
+        file_name: fileName,
+        finished_at: chTime(now),
+        expires_at: chTime(new Date(now.getTime() + this.config.EXPORT_TTL_HOURS * 3_600_000)),
+      };
+      await this.save(record);
+      this.logger.log(`export ${id}: ${made.rows} rows of ${record.report} as ${record.format}`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.error(`export ${id} failed: ${message}`);
+      await this.save({ ...record, status: 'failed', error: message, finished_at: chTime(new Date()) });
+    } finally {
+      this.progress.delete(id);
+    }
+  }
+
+  /**
+   * Writes a report to `path` (the CLI's export), recorded in the audit trail
+   * like an export job: resolves with the rows, size and hash of the file.
+   */
+  async writeFile(
+    dto: CreateExportDto,
+    who: ExportActor,
+    path: string,
+    onProgress?: (p: ReportFileProgress) => void,
+  ): Promise<{ rows: number; bytes: number; sha256: string }> {
+    if (dto.password !== undefined && dto.format !== 'xlsx') {
+      throw new ReportParamError('password', 'password protection is for xlsx files only');
+    }
+    const prepared = await this.reports.prepare(dto.report, dto.params);
+    const made = await this.produce(prepared, dto.params, dto.format, path, dto.password, onProgress);
+    await this.store.audit({
+      action: 'export',
+      export_id: randomUUID(),
+      tenant_id: prepared.params.tenant,
+      report: prepared.meta.report,
+      params: JSON.stringify(dto.params),
+      format: dto.format,
+      encrypted: dto.password !== undefined,
+      reason: dto.reason,
+      rows: made.rows,
+      sha256: made.sha256,
+      actor: who.actor,
+      client_address: who.clientAddress,
+    });
+    return made;
+  }
+
+  /** Writes the file next to `target` and moves it there when complete (encrypted on the way when asked). */
+  private async produce(
+    prepared: PreparedReport,
+    query: Record<string, unknown>,
+    format: ExportFormat,
+    target: string,
+    password: string | undefined,
+    onProgress?: (p: ReportFileProgress) => void,
+  ): Promise<{ rows: number; bytes: number; sha256: string }> {
+    const partial = `${target}.partial`;
+    try {
+      const file = createWriteStream(partial);
+      const summary = await this.writer.write(prepared, query, format, file, onProgress);
+      await finished(file);
       if (password !== undefined) {
         await encryptXlsxFile(partial, target, password);
         await rm(partial, { force: true });
       } else {
         await rename(partial, target);
       }
-      const now = new Date();
-      record = {
-        ...record,
-        status: 'done',
-        rows: summary.rows,
-        bytes: (await stat(target)).size,
-        sha256: await sha256(target),
-        file_name: fileName,
-        finished_at: chTime(now),
-        expires_at: chTime(new Date(now.getTime() + this.config.EXPORT_TTL_HOURS * 3_600_000)),
-      };
-      await this.store.save(record);
-      this.logger.log(`export ${id}: ${summary.rows} rows of ${record.report} as ${record.format}`);
+      return { rows: summary.rows, bytes: (await stat(target)).size, sha256: await sha256(target) };
     } catch (err) {
       await rm(partial, { force: true });
-      const message = err instanceof Error ? err.message : String(err);
-      this.logger.error(`export ${id} failed: ${message}`);
-      await this.store.save({ ...record, status: 'failed', error: message, finished_at: chTime(new Date()) });
-    } finally {
-      this.progress.delete(id);
+      throw err;
     }
   }
 
