@@ -24,7 +24,14 @@ export async function startTestWarehouse(env: Record<string, string> = {}): Prom
   Object.assign(
     process.env,
     // No Kafka consumer unless the test asks for one (jest's global setup exports KAFKA_BROKERS for the tests that do).
-    { DATA_DIR: dataDir, DEMO_DATA: 'false', ROLLUP_SCHEDULER: 'false', LOG_LEVEL: 'warn', KAFKA_BROKERS: '' },
+    {
+      DATA_DIR: dataDir,
+      DEMO_DATA: 'false',
+      ROLLUP_SCHEDULER: 'false',
+      SCHEDULES_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: '',
+    },
     env,
   );
   const app = await createHttpApp(WarehouseModule, 'test', { document: addReportPaths });

@@ -4,6 +4,7 @@ import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { ExportsModule } from '@tallyhouse/exports';
+import { ReportSchedulesModule } from '@tallyhouse/schedule';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
 
@@ -21,6 +22,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     RollupsModule,
     ReportsModule,
     ExportsModule,
+    ReportSchedulesModule,
   ],
 })
 export class ReportsAppModule {}

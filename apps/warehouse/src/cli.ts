@@ -7,6 +7,12 @@ import { deadLettersListCommand, deadLettersReplayCommand, type ReplayOptions } 
 import { kafkaProduceDemoCommand } from './cli/kafka-commands';
 import { exportCommand, type ExportOptions } from './cli/export-commands';
 import { reportCommand } from './cli/report-commands';
+import {
+  scheduleAddCommand,
+  scheduleListCommand,
+  scheduleRunCommand,
+  type ScheduleAddOptions,
+} from './cli/schedule-commands';
 
 /**
  * The warehouse CLI: `npm run cli -- <command>`. Each command boots only the
@@ -118,6 +124,36 @@ program
   .option('--password <password>', 'encrypt the xlsx: Excel and LibreOffice ask for it')
   .allowUnknownOption()
   .action(run((name: string, params: string[], opts: ExportOptions) => exportCommand(name, opts, params)));
+
+const schedule = program.command('schedule').description('scheduled report delivery: list, add, run');
+schedule
+  .command('list')
+  .description('schedules with their next run')
+  .option('--tenant <id>', 'only this tenant')
+  .action(run((opts: { tenant?: string }) => scheduleListCommand(opts)));
+schedule
+  .command('add')
+  .description(
+    'add a schedule: schedule add --name "Monthly usage" --report account-usage --param tenant=district-a --range last_full_month --cron "0 6 1 * *" --tz Europe/Berlin --email board@x.org',
+  )
+  .requiredOption('--name <name>', 'what the schedule is called')
+  .requiredOption('--report <name>', 'report name (see `report list`)')
+  .requiredOption('--range <range>', 'yesterday, last_7_days, last_full_week, last_full_month, ...')
+  .requiredOption('--cron <expr>', 'cron expression, e.g. "0 6 1 * *"')
+  .option('--param <name=value...>', 'report parameters (tenant=ID required)')
+  .option('--tz <zone>', 'zone of the cron and the range (default UTC)')
+  .option('--format <format>', 'xlsx or csv', 'xlsx')
+  .option('--folder <path>', 'deliver into this folder')
+  .option('--email <addresses>', 'deliver by email (comma-separated)')
+  .option('--webhook <url>', 'deliver to this URL')
+  .option('--webhook-secret <secret>', 'HMAC secret for the webhook signature')
+  .option('--owner <email>', 'told by email when a run fails')
+  .action(run((opts: ScheduleAddOptions) => scheduleAddCommand(opts)));
+schedule
+  .command('run')
+  .description('run a schedule now and deliver it; exit 1 when a delivery failed')
+  .argument('<id>', 'schedule id (see `schedule list`)')
+  .action(run((id: string) => scheduleRunCommand(id)));
 
 program
   .command('kafka')

@@ -6,6 +6,7 @@ import { DemoModule } from '@tallyhouse/demo';
 import { IngestHttpModule, KafkaIngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { ExportsModule } from '@tallyhouse/exports';
+import { ReportSchedulesModule } from '@tallyhouse/schedule';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
 
@@ -21,6 +22,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     RollupsModule,
     ReportsModule,
     ExportsModule,
+    ReportSchedulesModule,
     DemoModule,
   ],
 })

@@ -5,3 +5,4 @@ export { createEngineClient, type EngineKind, type EngineOptions } from './engin
 export { MigrationRunner, MigrationChecksumError, loadMigrations, type MigrationStatus } from './migrations';
 export { renderForCluster } from './cluster';
 export { renderSettings, withSettings, type CallSettings } from './settings';
+export { chTime, isoTime } from './time-text';

@@ -75,6 +75,30 @@ export class AppConfig {
   /** Export jobs run at once by this process; more wait in line. */
   @Transform(toInt) @IsInt() @Min(1) @Max(16) EXPORT_CONCURRENCY = 1;
 
+  /** Runs scheduled reports in this process (checks due schedules every 30 s). */
+  @Transform(toBool) @IsBoolean() SCHEDULES_ENABLED = true;
+
+  /** SMTP server for email delivery, e.g. smtp://user:pass@mail.example.org:587 (unset: email targets fail, said in the run). */
+  @IsOptional() @IsString() SMTP_URL?: string;
+
+  /** Sender of scheduled reports and failure notices. */
+  @IsString() SMTP_FROM = 'Tallyhouse <reports@localhost>';
+
+  /** Base URL of this service as recipients reach it, for signed download links. */
+  @IsString() PUBLIC_URL = 'http://localhost:3000';
+
+  /** Secret for signed download links (default: generated once into DATA_DIR/link-signing.key). */
+  @IsOptional() @IsString() LINK_SIGNING_SECRET?: string;
+
+  /** Files larger than this go by signed link instead of attachment or webhook body, bytes. */
+  @Transform(toInt) @IsInt() @Min(0) DELIVERY_MAX_INLINE_BYTES = 10 * 1024 * 1024;
+
+  /** Attempts per delivery target before a run is marked failed (exponential backoff between). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10) DELIVERY_ATTEMPTS = 4;
+
+  /** First retry delay of a delivery, ms (then doubled). */
+  @Transform(toInt) @IsInt() @Min(1) DELIVERY_BASE_DELAY_MS = 1000;
+
   /** Rows per XLSX sheet, header included, before it continues on "Name (2)" (Excel's maximum by default). */
   @Transform(toInt) @IsInt() @Min(2) @Max(1_048_576) EXPORT_MAX_ROWS_PER_SHEET = 1_048_576;
 

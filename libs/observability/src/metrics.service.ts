@@ -49,6 +49,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly scheduleRuns = new Counter({
+    name: 'tallyhouse_schedule_runs_total',
+    help: 'Scheduled report runs finished, by status (delivered, failed)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly scheduleDeliveries = new Counter({
+    name: 'tallyhouse_schedule_deliveries_total',
+    help: 'Deliveries of scheduled reports, by target type and outcome (ok, failed), after retries',
+    labelNames: ['target', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly scheduleFailing = new Gauge({
+    name: 'tallyhouse_schedule_failing',
+    help: '1 for a schedule whose latest run failed, 0 once a run is delivered',
+    labelNames: ['schedule'] as const,
+    registers: [this.registry],
+  });
+
   readonly kafkaMessages = new Counter({
     name: 'tallyhouse_kafka_messages_total',
     help: 'Kafka messages stored (as events, duplicates or dead letters) and committed',

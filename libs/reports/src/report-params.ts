@@ -15,7 +15,7 @@ export const toList = ({ value }: { value: unknown }) =>
     : (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((v) => v.trim());
 
 @ValidatorConstraint({ name: 'timeZone' })
-class TimeZoneConstraint implements ValidatorConstraintInterface {
+export class TimeZoneConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
     return typeof value === 'string' && isTimeZone(value);
   }

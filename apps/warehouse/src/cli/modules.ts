@@ -5,6 +5,7 @@ import { DemoModule } from '@tallyhouse/demo';
 import { FileImportModule, IngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { ExportsModule } from '@tallyhouse/exports';
+import { ReportSchedulesModule } from '@tallyhouse/schedule';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
 
@@ -46,3 +47,7 @@ export class CliReportModule {}
 /** `export`: the report definitions and the export writer (migrations applied). */
 @Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ExportsModule] })
 export class CliExportModule {}
+
+/** `schedule`: schedules and their runner (no ticking: the CLI runs what it is told). */
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ReportSchedulesModule] })
+export class CliScheduleModule {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ClickHouseService } from '@tallyhouse/clickhouse';
+import { chTime, ClickHouseService, isoTime } from '@tallyhouse/clickhouse';
 import type { ExportAuditEntry, ExportFormat, ExportStatus } from './export-job';
 
 /** An export_jobs row: the job's latest state (ReplacingMergeTree(updated_at)). */
@@ -78,18 +78,6 @@ export class ExportJobStore {
     );
     return rows.map((r) => ({ ...r, at: isoTime(r.at), rows: Number(r.rows), encrypted: Boolean(r.encrypted) }));
   }
-}
-
-/** A Date as ClickHouse DateTime64 text in UTC. */
-export function chTime(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace('Z', '');
-}
-
-/** ClickHouse DateTime64 text (UTC) as ISO 8601. */
-export function isoTime(t: string): string;
-export function isoTime(t: string | null): string | null;
-export function isoTime(t: string | null): string | null {
-  return t ? `${t.replace(' ', 'T')}Z` : null;
 }
 
 function normalize(r: ExportJobRecord): ExportJobRecord {

@@ -9,7 +9,8 @@ import { AppConfig } from '@tallyhouse/config';
 import { ReportParamError, ReportService, type PreparedReport } from '@tallyhouse/reports';
 import { encryptXlsxFile } from '../xlsx-encryption';
 import type { ExportActor, ExportAuditEntry, ExportFormat, ExportJob } from './export-job';
-import { chTime, ExportJobStore, isoTime, type ExportJobRecord } from './export-job.store';
+import { chTime, isoTime } from '@tallyhouse/clickhouse';
+import { ExportJobStore, type ExportJobRecord } from './export-job.store';
 import type { CreateExportDto } from './export-request.dto';
 import { ReportFileWriter, type ReportFileProgress } from './report-file-writer';
 

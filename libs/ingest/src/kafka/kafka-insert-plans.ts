@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ClickHouseService } from '@tallyhouse/clickhouse';
+import { chTime, ClickHouseService } from '@tallyhouse/clickhouse';
 
 /** An offset range of one partition, both ends included. */
 export interface OffsetRange {
@@ -43,7 +43,7 @@ export class KafkaInsertPlans {
           partition: ref.partition,
           first_offset: range.first,
           last_offset: range.last,
-          planned_at: new Date().toISOString().replace('T', ' ').slice(0, 23),
+          planned_at: chTime(new Date()),
         },
       ],
       { tag: 'kafka:plan-write', settings: { insert_deduplicate: 0 } },

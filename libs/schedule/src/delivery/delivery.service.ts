@@ -1,0 +1,125 @@
+import { Logger } from '@nestjs/common';
+import { stat } from 'node:fs/promises';
+import { errorText, redact, urlSecrets } from './delivery-errors';
+import { resolveDeliveryOptions, type DeliveryOptions, type ResolvedDeliveryOptions } from './delivery-options';
+import { describeTarget, isEmailAddress, targetProblem } from './delivery-targets';
+import type {
+  DeliveryContext,
+  DeliveryFile,
+  DeliveryOutcome,
+  DeliveryResult,
+  DeliveryTarget,
+  EmailTarget,
+} from './delivery.types';
+import { EmailDelivery, RecipientsRefusedError } from './email-delivery';
+import { FolderDelivery } from './folder-delivery';
+import { withRetries, type RetryPolicy } from './retry';
+import { WebhookDelivery } from './webhook-delivery';
+
+/**
+ * Delivers a run's file to one target (a folder, email recipients, a webhook),
+ * trying again with exponential backoff, and says how it went. A failed
+ * delivery is a result (ok: false, the last error), never an exception.
+ * Results and logs name targets without credentials, and any secret (SMTP
+ * password, webhook secret, URL tokens) a library's message quotes is masked.
+ */
+export class DeliveryService {
+  private readonly logger = new Logger(DeliveryService.name);
+  private readonly options: ResolvedDeliveryOptions;
+  private readonly folder = new FolderDelivery();
+  private readonly email: EmailDelivery;
+  private readonly webhook: WebhookDelivery;
+  private readonly smtpSecrets: string[];
+
+  constructor(options: DeliveryOptions = {}) {
+    this.options = resolveDeliveryOptions(options);
+    this.email = new EmailDelivery(this.options);
+    this.webhook = new WebhookDelivery(this.options);
+    this.smtpSecrets = this.options.smtpUrl ? urlSecrets(this.options.smtpUrl) : [];
+  }
+
+  async deliver(target: DeliveryTarget, file: DeliveryFile, ctx: DeliveryContext): Promise<DeliveryResult> {
+    const problem = targetProblem(target, 'target');
+    if (problem) return { target: roughDescription(target), ok: false, attempts: 0, error: problem };
+    const description = describeTarget(target);
+    const missing = await stat(file.path).then(
+      (found) => (found.isFile() ? null : `${file.path} is not a file`),
+      (err: unknown) => `the file to deliver cannot be read: ${errorText(err)}`,
+    );
+    if (missing) return { target: description, ok: false, attempts: 0, error: missing };
+
+    const secrets = this.secretsOf(target);
+    const tried = await withRetries(this.attempt(target, file, ctx), this.policy, (attempt, error, delayMs) =>
+      this.logger.warn(
+        `${description}: attempt ${attempt} of ${this.policy.attempts} failed (${redact(errorText(error), secrets)}); ` +
+          `trying again in ${delayMs} ms`,
+      ),
+    );
+    if (tried.ok) {
+      const { mode, location } = tried.value;
+      return { target: description, ok: true, attempts: tried.attempts, mode, ...(location ? { location } : {}) };
+    }
+    return { target: description, ok: false, attempts: tried.attempts, error: redact(errorText(tried.error), secrets) };
+  }
+
+  /** Emails `to` (a schedule's owner) that a run failed; throws when that cannot be sent, after retries. */
+  async notifyFailure(to: string, ctx: DeliveryContext, error: string): Promise<void> {
+    if (!isEmailAddress(to)) throw new Error(`${JSON.stringify(to)} is not an email address`);
+    const tried = await withRetries(() => this.email.sendFailureNotice(to, ctx, error), this.policy);
+    if (!tried.ok) {
+      const reason = redact(errorText(tried.error), this.smtpSecrets);
+      throw new Error(`${reason} (${tried.attempts} ${tried.attempts === 1 ? 'attempt' : 'attempts'})`);
+    }
+  }
+
+  /** Closes the SMTP transport (nothing stays open between messages; for tidy shutdowns). */
+  close(): void {
+    this.email.close();
+  }
+
+  private get policy(): RetryPolicy {
+    return { attempts: this.options.attempts, baseDelayMs: this.options.baseDelayMs };
+  }
+
+  /** One try at `target`; called again for each retry. */
+  private attempt(target: DeliveryTarget, file: DeliveryFile, ctx: DeliveryContext): () => Promise<DeliveryOutcome> {
+    switch (target.type) {
+      case 'folder':
+        return () => this.folder.deliver(target, file);
+      case 'webhook':
+        return () => this.webhook.deliver(target, file, ctx);
+      case 'email':
+        return this.emailAttempt(target, file, ctx);
+    }
+  }
+
+  /** Retries go only to the recipients the server refused: the others already have the report. */
+  private emailAttempt(target: EmailTarget, file: DeliveryFile, ctx: DeliveryContext): () => Promise<DeliveryOutcome> {
+    let pending: readonly string[] = target.to;
+    return async () => {
+      try {
+        return await this.email.send(target, pending, file, ctx);
+      } catch (err) {
+        if (err instanceof RecipientsRefusedError) pending = err.refused;
+        throw err;
+      }
+    };
+  }
+
+  private secretsOf(target: DeliveryTarget): string[] {
+    switch (target.type) {
+      case 'email':
+        return this.smtpSecrets;
+      case 'webhook':
+        return [...urlSecrets(target.url), target.secret ?? ''];
+      case 'folder':
+        return [];
+    }
+  }
+}
+
+/** A target that failed validation, named without any of its fields (a bad URL may still hold a token). */
+function roughDescription(target: unknown): string {
+  const type = typeof target === 'object' && target !== null ? (target as { type?: unknown }).type : undefined;
+  return type === 'folder' || type === 'email' || type === 'webhook' ? `${type} target` : 'unknown target';
+}

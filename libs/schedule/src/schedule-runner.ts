@@ -1,0 +1,182 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { chTime, isoTime } from '@tallyhouse/clickhouse';
+import { AppConfig } from '@tallyhouse/config';
+import { ExportJobsService } from '@tallyhouse/exports';
+import { MetricsService } from '@tallyhouse/observability';
+import { DeliveryService } from './delivery/delivery.service';
+import type { DeliveryContext, DeliveryFile, DeliveryResult } from './delivery/delivery.types';
+import { LinkSigner } from './link-signer';
+import { resolveRelativeRange } from './relative-range';
+import { ScheduleStore, targetsOf, type RunRecord, type ScheduleRecord } from './schedule.store';
+import type { RunTrigger } from './schedule.types';
+
+const CONTENT_TYPES = {
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  csv: 'text/csv; charset=utf-8',
+} as const;
+
+/** Signed links in deliveries stay valid this long. */
+const LINK_TTL_MS = 7 * 86_400_000;
+/** A running run touches its row this often; one untouched for ABANDONED_AFTER_MS lost its process. */
+const HEARTBEAT_MS = 30_000;
+export const ABANDONED_AFTER_MS = 5 * 60_000;
+
+/**
+ * Runs one schedule for one tick: claims the run (so no two processes send
+ * it), writes the report file through the exports library (audited as
+ * `schedule:<id>`), delivers it to every target with retries, and records
+ * the run with its timings, rows, each target's outcome and the error. A run
+ * that fails is visible in the API and on /metrics, and its owner is told.
+ */
+@Injectable()
+export class ScheduleRunner {
+  private readonly logger = new Logger(ScheduleRunner.name);
+  /** This process, as claims and runs name it. */
+  readonly runner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Wait for racing claims (the engine's clock orders them); tests on one process set 0. */
+  claimSettleMs = 1000;
+  readonly links: LinkSigner;
+  readonly delivery: DeliveryService;
+
+  constructor(
+    private readonly store: ScheduleStore,
+    private readonly exportsService: ExportJobsService,
+    private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
+    this.links = new LinkSigner(config.LINK_SIGNING_SECRET, config.DATA_DIR);
+    this.delivery = new DeliveryService({
+      smtpUrl: config.SMTP_URL,
+      smtpFrom: config.SMTP_FROM,
+      maxAttachmentBytes: config.DELIVERY_MAX_INLINE_BYTES,
+      maxWebhookBodyBytes: config.DELIVERY_MAX_INLINE_BYTES,
+      attempts: config.DELIVERY_ATTEMPTS,
+      baseDelayMs: config.DELIVERY_BASE_DELAY_MS,
+    });
+  }
+
+  get directory(): string {
+    return join(this.exportsService.directory, 'schedules');
+  }
+
+  /** Runs `schedule` for the tick `scheduledFor`; null when another process has this run. */
+  async run(schedule: ScheduleRecord, scheduledFor: Date, trigger: RunTrigger): Promise<RunRecord | null> {
+    const runId =
+      trigger === 'manual'
+        ? `${schedule.schedule_id}:manual:${randomUUID()}`
+        : `${schedule.schedule_id}:${scheduledFor.toISOString()}`;
+    if (!(await this.store.claim(runId, this.runner, trigger === 'manual' ? 0 : this.claimSettleMs))) {
+      this.logger.log(`run ${runId} is another process's`);
+      return null;
+    }
+    const started = new Date();
+    const range = resolveRelativeRange(schedule.range, schedule.time_zone, scheduledFor);
+    let record: RunRecord = {
+      run_id: runId,
+      schedule_id: schedule.schedule_id,
+      tenant_id: schedule.tenant_id,
+      scheduled_for: chTime(scheduledFor),
+      trigger,
+      status: 'running',
+      range_from: range.from,
+      range_to: range.to,
+      started_at: chTime(started),
+      finished_at: null,
+      rows: 0,
+      bytes: 0,
+      sha256: '',
+      file_name: '',
+      targets: '[]',
+      error: '',
+      runner: this.runner,
+    };
+    await this.store.saveRun(record);
+    const heartbeat = setInterval(() => void this.store.saveRun(record).catch(() => undefined), HEARTBEAT_MS);
+    heartbeat.unref();
+    try {
+      record = await this.produceAndDeliver(schedule, record, range);
+    } catch (err) {
+      record = { ...record, status: 'failed', error: err instanceof Error ? err.message : String(err) };
+    } finally {
+      clearInterval(heartbeat);
+    }
+    record = { ...record, finished_at: chTime(new Date()) };
+    await this.store.saveRun(record);
+    this.metrics.scheduleRuns.inc({ status: record.status });
+    this.metrics.scheduleFailing.set({ schedule: schedule.schedule_id }, record.status === 'failed' ? 1 : 0);
+    if (record.status === 'failed') {
+      this.logger.error(`schedule ${schedule.name} (${schedule.schedule_id}) run ${runId} failed: ${record.error}`);
+      if (schedule.owner_email) await this.notifyOwner(schedule, record);
+    }
+    return record;
+  }
+
+  private async produceAndDeliver(
+    schedule: ScheduleRecord,
+    record: RunRecord,
+    range: { from: string; to: string },
+  ): Promise<RunRecord> {
+    await mkdir(this.directory, { recursive: true });
+    const fileName = `${schedule.report}-${range.from}.${schedule.format}`;
+    const path = join(this.directory, `${record.run_id.replace(/[^A-Za-z0-9-]/g, '_')}.${schedule.format}`);
+    const params: Record<string, string> = {
+      tz: schedule.time_zone,
+      ...(JSON.parse(schedule.params) as Record<string, string>),
+      tenant: schedule.tenant_id,
+      ...range,
+    };
+    const made = await this.exportsService.writeFile(
+      { report: schedule.report, params, format: schedule.format, reason: `schedule: ${schedule.name}` },
+      { actor: `schedule:${schedule.schedule_id}`, clientAddress: this.runner },
+      path,
+    );
+    const file: DeliveryFile = { path, fileName, contentType: CONTENT_TYPES[schedule.format], ...made };
+    const ctx = this.context(schedule, record);
+    const results: DeliveryResult[] = [];
+    for (const target of targetsOf(schedule)) {
+      const result = await this.delivery.deliver(target, file, ctx);
+      this.metrics.scheduleDeliveries.inc({ target: target.type, outcome: result.ok ? 'ok' : 'failed' });
+      results.push(result);
+    }
+    const failed = results.filter((r) => !r.ok);
+    return {
+      ...record,
+      status: failed.length ? 'failed' : 'delivered',
+      rows: made.rows,
+      bytes: made.bytes,
+      sha256: made.sha256,
+      file_name: path,
+      targets: JSON.stringify(results),
+      error: failed.map((r) => `${r.target}: ${r.error ?? 'failed'}`).join('; '),
+    };
+  }
+
+  private context(schedule: ScheduleRecord, record: RunRecord): DeliveryContext {
+    const link = this.links.sign(
+      `/v1/schedules/runs/${encodeURIComponent(record.run_id)}/file`,
+      new Date(Date.now() + LINK_TTL_MS),
+    );
+    return {
+      scheduleId: schedule.schedule_id,
+      scheduleName: schedule.name,
+      runId: record.run_id,
+      report: schedule.report,
+      scheduledFor: isoTime(record.scheduled_for),
+      downloadUrl: `${this.config.PUBLIC_URL.replace(/\/$/, '')}${link}`,
+    };
+  }
+
+  private async notifyOwner(schedule: ScheduleRecord, record: RunRecord): Promise<void> {
+    try {
+      await this.delivery.notifyFailure(schedule.owner_email, this.context(schedule, record), record.error);
+    } catch (err) {
+      this.logger.warn(
+        `failure notice to ${schedule.owner_email} not sent: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
+}

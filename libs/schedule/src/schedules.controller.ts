@@ -1,0 +1,134 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import type { Request, Response } from 'express';
+import { ReportParamError, UnknownReportError } from '@tallyhouse/reports';
+import { CreateScheduleDto } from './create-schedule.dto';
+import { ScheduleRunner } from './schedule-runner';
+import { ScheduleStore } from './schedule.store';
+import { ScheduleNotFoundError, SchedulesService } from './schedules.service';
+
+@ApiTags('schedules')
+@Controller('v1/schedules')
+export class SchedulesController {
+  constructor(
+    private readonly schedules: SchedulesService,
+    private readonly runner: ScheduleRunner,
+    private readonly store: ScheduleStore,
+  ) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Create a schedule: a report with a relative range, a cron and zone, a format, and delivery targets',
+  })
+  async create(@Body() body: unknown) {
+    const dto = await parseBody(body);
+    return this.call(() => this.schedules.create(dto));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Schedules, with their next run' })
+  @ApiQuery({ name: 'tenant', required: false })
+  async list(@Query('tenant') tenant?: string) {
+    return { schedules: await this.schedules.list(tenant ?? null) };
+  }
+
+  @Get('runs/:runId/file')
+  @ApiOperation({ summary: "Download a run's file through the signed link sent with it" })
+  async runFile(
+    @Param('runId') runId: string,
+    @Query('expires') expires: string | undefined,
+    @Query('signature') signature: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    if (!this.runner.links.verify(req.path, expires, signature)) {
+      throw new ForbiddenException({ statusCode: 403, message: 'the link is not valid or has expired' });
+    }
+    const run = await this.store.run(runId);
+    if (!run || !run.file_name) throw new NotFoundException({ statusCode: 404, message: `no file for run ${runId}` });
+    res.download(
+      run.file_name,
+      `${run.schedule_id}-${run.range_from}${run.file_name.slice(run.file_name.lastIndexOf('.'))}`,
+    );
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.call(() => this.schedules.get(id));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id', new ParseUUIDPipe()) id: string) {
+    await this.call(() => this.schedules.remove(id));
+  }
+
+  @Post(':id/run')
+  @ApiOperation({ summary: 'Run now (for the range as of now); answers with the recorded run' })
+  async runNow(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.call(() => this.schedules.runNow(id));
+  }
+
+  @Get(':id/runs')
+  @ApiOperation({ summary: "Run history, newest first: status, timings, rows, each target's outcome, error" })
+  async runs(@Param('id', new ParseUUIDPipe()) id: string) {
+    return { runs: await this.call(() => this.schedules.runs(id)) };
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ReportParamError) {
+        throw new BadRequestException({ statusCode: 400, field: err.field, message: err.message });
+      }
+      if (err instanceof UnknownReportError) {
+        throw new BadRequestException({ statusCode: 400, field: 'report', message: err.message });
+      }
+      if (err instanceof ScheduleNotFoundError) throw new NotFoundException({ statusCode: 404, message: err.message });
+      throw err;
+    }
+  }
+}
+
+async function parseBody(body: unknown): Promise<CreateScheduleDto> {
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      throw new BadRequestException({ statusCode: 400, field: 'body', message: 'the body must be a JSON object' });
+    }
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequestException({ statusCode: 400, field: 'body', message: 'the body must be a JSON object' });
+  }
+  const dto = plainToInstance(CreateScheduleDto, body, { exposeDefaultValues: true });
+  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) {
+    const e = errors[0];
+    const message = Object.values(e.constraints ?? {})[0] ?? `${e.property} is not allowed`;
+    throw new BadRequestException({
+      statusCode: 400,
+      field: e.property,
+      message: message.replace(/^property (\w+) should not exist$/, '$1 is not a field of a schedule'),
+    });
+  }
+  return dto;
+}

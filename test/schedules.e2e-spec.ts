@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import request from 'supertest';
+import { ScheduleRunner, ScheduleTicker, type Schedule, type ScheduleRun } from '@tallyhouse/schedule';
+import { verifyWebhookSignature } from '../libs/schedule/src/delivery';
+import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
+
+/**
+ * Scheduled delivery against real receivers: an SMTP server and an HTTP
+ * webhook in this process, a folder on disk. A run delivers to all three; a
+ * failing target is retried, then the run is failed, visible in the API and
+ * on /metrics, and the owner is told; missed ticks run once; two runners
+ * never send the same run.
+ */
+const TENANT = 'schedule-test';
+const SECRET = 'webhook-secret-123';
+
+interface Mail {
+  to: string[];
+  raw: string;
+}
+interface Hook {
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+const mails: Mail[] = [];
+const hooks: Hook[] = [];
+let failingHookCalls = 0;
+let smtp: SMTPServer;
+let hookServer: Server;
+let hookUrl: string;
+let wh: TestWarehouse;
+let folder: string;
+const http = () => request(wh.app.getHttpServer());
+
+beforeAll(async () => {
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString() });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+
+  hookServer = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/failing') {
+        failingHookCalls++;
+        res.writeHead(500).end('receiver is down');
+        return;
+      }
+      hooks.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
+  hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}`;
+
+  folder = mkdtempSync(join(tmpdir(), 'tallyhouse-deliveries-'));
+  wh = await startTestWarehouse({
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    DELIVERY_ATTEMPTS: '3',
+    DELIVERY_BASE_DELAY_MS: '5',
+    PUBLIC_URL: 'http://reports.example',
+  });
+  wh.app.get(ScheduleRunner).claimSettleMs = 0;
+  const events = Array.from({ length: 200 }, (_, i) => ({
+    event_id: randomUUID(),
+    tenant_id: TENANT,
+    // The 66 days before now: whatever today is, the last full month has events.
+    occurred_at: new Date(Date.now() - (i + 1) * 8 * 3_600_000).toISOString(),
+    type: 'user.login',
+    contact_id: `s${i % 37}`,
+  }));
+  const res = await http().post('/v1/events').send(events);
+  expect(res.body).toMatchObject({ accepted: events.length });
+}, 60_000);
+
+afterAll(async () => {
+  await wh?.close();
+  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await new Promise<void>((resolve) => hookServer?.close(() => resolve()));
+  rmSync(folder, { recursive: true, force: true });
+});
+
+const schedule = (extra: object = {}) => ({
+  name: 'Monthly sign-ins',
+  report: 'district-sign-ins',
+  params: { tenant: TENANT, interval: 'week' },
+  range: 'last_full_month',
+  cron: '0 6 1 * *',
+  time_zone: 'Europe/Berlin',
+  format: 'xlsx',
+  targets: [
+    { type: 'folder', path: folder },
+    { type: 'email', to: ['board@district.example'] },
+    { type: 'webhook', url: `${hookUrl}/hook`, secret: SECRET },
+  ],
+  owner_email: 'owner@district.example',
+  ...extra,
+});
+
+describe('schedules', () => {
+  let monthly: Schedule;
+
+  it('creates a schedule, shows its next run and hides the webhook secret', async () => {
+    const res = await http().post('/v1/schedules').send(schedule());
+    expect(res.status).toBe(201);
+    monthly = res.body;
+    expect(monthly).toMatchObject({ tenant: TENANT, cron: '0 6 1 * *', time_zone: 'Europe/Berlin', enabled: true });
+    expect(monthly.next_run_at).toMatch(/^\d{4}-\d{2}-01T05:00:00.000Z$/); // 06:00 in Berlin, winter
+    expect(JSON.stringify(monthly)).not.toContain(SECRET);
+    const list = await http().get(`/v1/schedules?tenant=${TENANT}`);
+    expect(list.body.schedules.map((s: Schedule) => s.id)).toContain(monthly.id);
+  });
+
+  it('run now delivers to a folder, by email with the file attached, and to a signed webhook', async () => {
+    const res = await http().post(`/v1/schedules/${monthly.id}/run`);
+    expect(res.status).toBe(201);
+    const run: ScheduleRun = res.body;
+    expect(run).toMatchObject({ status: 'delivered', trigger: 'manual', error: '' });
+    expect(run.rows).toBeGreaterThan(0);
+    expect(run.targets.map((t) => [t.ok, t.attempts])).toEqual([
+      [true, 1],
+      [true, 1],
+      [true, 1],
+    ]);
+
+    const files = readdirSync(folder);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^district-sign-ins-\d{4}-\d{2}-01\.xlsx$/);
+
+    const mail = mails.find((m) => m.to.includes('board@district.example'))!;
+    expect(mail.raw).toMatch(/Monthly sign-ins/);
+    expect(mail.raw).toMatch(/filename="?district-sign-ins-/);
+
+    const hook = hooks.at(-1)!;
+    expect(hook.body.subarray(0, 2).toString()).toBe('PK'); // the xlsx itself
+    expect(hook.headers['x-tallyhouse-sha256']).toBe(run.sha256);
+    const ts = String(hook.headers['x-tallyhouse-timestamp']);
+    const sig = String(hook.headers['x-tallyhouse-signature']);
+    expect(verifyWebhookSignature(SECRET, ts, hook.body, sig)).toBe(true);
+    expect(verifyWebhookSignature('another secret', ts, hook.body, sig)).toBe(false);
+
+    const runs = (await http().get(`/v1/schedules/${monthly.id}/runs`)).body.runs as ScheduleRun[];
+    expect(runs[0]).toMatchObject({ id: run.id, status: 'delivered' });
+  });
+
+  it('runs a missed tick once after start, for the period of that tick, and not again', async () => {
+    const ticker = wh.app.get(ScheduleTicker);
+    // Down through the December and January ticks; back on 2027-01-03.
+    expect(await ticker.tick(new Date('2027-01-03T10:00:00Z'))).toBe(1);
+    expect(await ticker.tick(new Date('2027-01-03T10:00:30Z'))).toBe(0);
+    const runs = (await http().get(`/v1/schedules/${monthly.id}/runs`)).body.runs as ScheduleRun[];
+    const catchUp = runs.find((r) => r.trigger === 'catch-up')!;
+    expect(catchUp).toMatchObject({
+      scheduled_for: '2027-01-01T05:00:00.000Z',
+      from: '2026-12-01',
+      to: '2027-01-01',
+      status: 'delivered',
+    });
+    expect(runs.filter((r) => r.trigger !== 'manual')).toHaveLength(1);
+  });
+
+  it('two runners claiming the same tick deliver it once', async () => {
+    const first = wh.app.get(ScheduleRunner);
+    const second = Object.create(first) as ScheduleRunner; // the same services, another runner id
+    Object.defineProperty(second, 'runner', { value: `other-process:${randomUUID()}` });
+    const record = await (first as unknown as { store: { schedule(id: string): Promise<unknown> } }).store.schedule(
+      monthly.id,
+    );
+    const before = hooks.length;
+    const tick = new Date('2027-02-01T05:00:00Z');
+    const results = await Promise.all([
+      first.run(record as never, tick, 'cron'),
+      second.run(record as never, tick, 'cron'),
+    ]);
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    expect(hooks.length - before).toBe(1);
+  });
+
+  it('a failing target is retried, then the run is failed, visible, counted, and the owner is told', async () => {
+    const created = await http()
+      .post('/v1/schedules')
+      .send(schedule({ name: 'Broken hook', targets: [{ type: 'webhook', url: `${hookUrl}/failing` }] }));
+    const mailsBefore = mails.length;
+    const run: ScheduleRun = (await http().post(`/v1/schedules/${created.body.id}/run`)).body;
+    expect(run.status).toBe('failed');
+    expect(run.targets[0]).toMatchObject({ ok: false, attempts: 3 });
+    expect(run.error).toMatch(/500/);
+    expect(failingHookCalls).toBe(3);
+    const runs = (await http().get(`/v1/schedules/${created.body.id}/runs`)).body.runs as ScheduleRun[];
+    expect(runs[0]).toMatchObject({ status: 'failed' });
+    const metrics = (await http().get('/metrics')).text;
+    expect(metrics).toMatch(/tallyhouse_schedule_runs_total\{status="failed"\} [1-9]/);
+    expect(metrics).toContain(`tallyhouse_schedule_failing{schedule="${created.body.id}"} 1`);
+    const notice = mails.slice(mailsBefore).find((m) => m.to.includes('owner@district.example'));
+    expect(notice?.raw).toMatch(/Broken hook/);
+  });
+
+  it('serves a run file through its signed link only', async () => {
+    const runs = (await http().get(`/v1/schedules/${monthly.id}/runs`)).body.runs as ScheduleRun[];
+    const runner = wh.app.get(ScheduleRunner);
+    const path = `/v1/schedules/runs/${encodeURIComponent(runs[0].id)}/file`;
+    const link = runner.links.sign(path, new Date(Date.now() + 60_000));
+    const ok = await http().get(link);
+    expect(ok.status).toBe(200);
+    expect((await http().get(link.replace(/signature=./, 'signature=0'))).status).toBe(403);
+    expect((await http().get(runner.links.sign(path, new Date(Date.now() - 1000)))).status).toBe(403);
+  });
+
+  it('refuses a bad schedule naming the field', async () => {
+    for (const [body, field] of [
+      [schedule({ cron: '61 * * * *' }), 'cron'],
+      [schedule({ time_zone: 'Mars/Olympus' }), 'time_zone'],
+      [schedule({ range: 'last_decade' }), 'range'],
+      [schedule({ targets: [{ type: 'webhook', url: 'ftp://x.example' }] }), 'targets[0]'],
+      [schedule({ targets: [] }), 'targets'],
+      [schedule({ params: { tenant: TENANT, from: '2026-01-01' } }), 'params'],
+      [schedule({ report: 'nope' }), 'report'],
+      [schedule({ owner_email: 'not-an-address' }), 'owner_email'],
+    ] as [object, string][]) {
+      const res = await http().post('/v1/schedules').send(body);
+      expect({ field, status: res.status, got: String(res.body.field).replace(/\..*$/, '') }).toEqual({
+        field,
+        status: 400,
+        got: field,
+      });
+    }
+  });
+});
