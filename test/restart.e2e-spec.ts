@@ -1,50 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messageEvents, type TestEvent } from './support/events';
-
-const ROOT = join(__dirname, '..');
-
-/** `npm start` as a real process on a given data directory and port. */
-function startWarehouse(dataDir: string, port: number): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/warehouse/src/main.ts'],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        DEMO_DATA: 'false',
-        ROLLUP_SCHEDULER: 'false',
-        LOG_LEVEL: 'warn',
-        KAFKA_BROKERS: '',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-}
-
-async function waitHealthy(base: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`warehouse exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${base}/health`, { signal: AbortSignal.timeout(2_000) })).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('warehouse did not become healthy');
-}
-
-const stop = (child: ChildProcess, signal: NodeJS.Signals) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
+import { isRunning, startWarehouseProcess, stopProcess, waitHealthy } from './support/warehouse-process';
 
 describe('a restarted warehouse', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tallyhouse-restart-'));
@@ -53,7 +12,7 @@ describe('a restarted warehouse', () => {
   let child: ChildProcess | undefined;
   afterAll(async () => {
     // Never delete the data directory under a live process.
-    if (child && child.exitCode === null && child.signalCode === null) await stop(child, 'SIGKILL');
+    if (isRunning(child)) await stopProcess(child, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -77,19 +36,19 @@ describe('a restarted warehouse', () => {
         return { type, events: ofType.length, contacts: new Set(ofType.map((e) => e.contact_id)).size };
       });
 
-    child = startWarehouse(dataDir, port);
+    child = startWarehouseProcess(dataDir, port);
     await waitHealthy(base, child);
     expect(await post(batch.slice(0, 1_000))).toMatchObject({ accepted: 1_000 });
-    await stop(child, 'SIGTERM');
+    await stopProcess(child, 'SIGTERM');
 
-    child = startWarehouse(dataDir, port);
+    child = startWarehouseProcess(dataDir, port);
     await waitHealthy(base, child);
     expect(await stats()).toEqual(expected(batch.slice(0, 1_000)));
     expect(await post(batch.slice(1_000))).toMatchObject({ accepted: 1_000 });
     // No goodbye this time: acknowledged inserts must already be durable.
-    await stop(child, 'SIGKILL');
+    await stopProcess(child, 'SIGKILL');
 
-    child = startWarehouse(dataDir, port);
+    child = startWarehouseProcess(dataDir, port);
     await waitHealthy(base, child);
     expect(await stats()).toEqual(expected(batch));
     expect(await post(batch)).toMatchObject({ accepted: 0, duplicates: 2_000 });
@@ -100,6 +59,6 @@ describe('a restarted warehouse', () => {
     }));
     expect(await post(newcomers)).toMatchObject({ accepted: 10 });
     expect(await stats()).toEqual(expected([...batch, ...newcomers]));
-    await stop(child, 'SIGTERM');
+    await stopProcess(child, 'SIGTERM');
   }, 600_000);
 });

@@ -32,6 +32,8 @@ interface Hook {
 const mails: Mail[] = [];
 const hooks: Hook[] = [];
 let failingHookCalls = 0;
+let flakyHookCalls = 0;
+const flakyDeliveries: Hook[] = [];
 let smtp: SMTPServer;
 let hookServer: Server;
 let hookUrl: string;
@@ -59,6 +61,16 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (req.url === '/flaky') {
+        // Down for two requests, then up.
+        if (++flakyHookCalls <= 2) {
+          res.writeHead(503).end('warming up');
+          return;
+        }
+        flakyDeliveries.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(200).end('ok');
+        return;
+      }
       if (req.url === '/failing') {
         failingHookCalls++;
         res.writeHead(500).end('receiver is down');
@@ -194,6 +206,24 @@ describe('schedules', () => {
     expect(hooks.length - before).toBe(1);
   });
 
+  it('a receiver that fails twice then answers gets one delivery, and the run shows the retries', async () => {
+    const created = await http()
+      .post('/v1/schedules')
+      .send(schedule({ name: 'Flaky hook', targets: [{ type: 'webhook', url: `${hookUrl}/flaky`, secret: SECRET }] }));
+    const run: ScheduleRun = (await http().post(`/v1/schedules/${created.body.id}/run`)).body;
+    expect(run).toMatchObject({ status: 'delivered', error: '' });
+    expect(flakyHookCalls).toBe(3);
+    expect(flakyDeliveries).toHaveLength(1);
+    expect(flakyDeliveries[0].headers['x-tallyhouse-run']).toBe(run.id);
+    const [history] = (await http().get(`/v1/schedules/${created.body.id}/runs`)).body.runs as ScheduleRun[];
+    expect(history.targets).toHaveLength(1);
+    expect(history.targets[0]).toMatchObject({ ok: true, attempts: 3, mode: 'body' });
+    expect(history.targets[0].retries?.map((r) => [r.attempt, /503/.test(r.error)])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+  });
+
   it('a failing target is retried, then the run is failed, visible, counted, and the owner is told', async () => {
     const created = await http()
       .post('/v1/schedules')
@@ -202,6 +232,7 @@ describe('schedules', () => {
     const run: ScheduleRun = (await http().post(`/v1/schedules/${created.body.id}/run`)).body;
     expect(run.status).toBe('failed');
     expect(run.targets[0]).toMatchObject({ ok: false, attempts: 3 });
+    expect(run.targets[0].retries).toHaveLength(2);
     expect(run.error).toMatch(/500/);
     expect(failingHookCalls).toBe(3);
     const runs = (await http().get(`/v1/schedules/${created.body.id}/runs`)).body.runs as ScheduleRun[];

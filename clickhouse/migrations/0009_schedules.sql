@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS schedule_runs
     targets       String,
     error         String,
     runner        String,
+    -- 1 for the first try; a run whose process died is tried again as attempt 2, 3, ...
+    attempt       UInt16 DEFAULT 1,
     updated_at    DateTime64(3, 'UTC') DEFAULT now64(3)
 )
 ENGINE = ReplacingMergeTree(updated_at)
@@ -52,6 +54,8 @@ ORDER BY (schedule_id, run_id);
 -- Who runs a run: every process that wants a run inserts a claim, waits, and
 -- reads the claims back; the earliest (by the engine's clock, so insert order)
 -- runs it and the others leave it. Two processes never send the same run.
+-- run_id here is the run's id and its attempt ('<run>#2'): a run abandoned by a
+-- dead process is claimed afresh for its next attempt.
 CREATE TABLE IF NOT EXISTS schedule_claims
 (
     run_id     String,

@@ -20,7 +20,9 @@ export interface TestWarehouse {
  * open per process, so close it in afterAll.
  */
 export async function startTestWarehouse(env: Record<string, string> = {}): Promise<TestWarehouse> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tallyhouse-test-'));
+  // A DATA_DIR the test names is the test's to remove (it may reopen it, or hand it to a child process).
+  const ownDir = !env.DATA_DIR;
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'tallyhouse-test-'));
   Object.assign(
     process.env,
     // No Kafka consumer unless the test asks for one (jest's global setup exports KAFKA_BROKERS for the tests that do).
@@ -42,7 +44,7 @@ export async function startTestWarehouse(env: Record<string, string> = {}): Prom
     dataDir,
     async close() {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

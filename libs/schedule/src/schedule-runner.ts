@@ -11,8 +11,20 @@ import { DeliveryService } from './delivery/delivery.service';
 import type { DeliveryContext, DeliveryFile, DeliveryResult } from './delivery/delivery.types';
 import { LinkSigner } from './link-signer';
 import { resolveRelativeRange } from './relative-range';
-import { ScheduleStore, targetsOf, type RunRecord, type ScheduleRecord } from './schedule.store';
+import { resultsOf, ScheduleStore, targetsOf, type RunRecord, type ScheduleRecord } from './schedule.store';
 import type { RunTrigger } from './schedule.types';
+
+/** One try at a run: a new run (attempt 1) or the next attempt of one whose process died. */
+interface Attempt {
+  runId: string;
+  scheduledFor: Date;
+  trigger: RunTrigger;
+  attempt: number;
+  /** Per target, in order, the result of an earlier attempt that delivered to it (null: deliver now). */
+  delivered: (DeliveryResult | null)[];
+  /** What happened to earlier attempts, at the start of the run's error text. */
+  note: string;
+}
 
 const CONTENT_TYPES = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
@@ -69,38 +81,63 @@ export class ScheduleRunner {
       trigger === 'manual'
         ? `${schedule.schedule_id}:manual:${randomUUID()}`
         : `${schedule.schedule_id}:${scheduledFor.toISOString()}`;
-    if (!(await this.store.claim(runId, this.runner, trigger === 'manual' ? 0 : this.claimSettleMs))) {
-      this.logger.log(`run ${runId} is another process's`);
+    return this.attempt(schedule, { runId, scheduledFor, trigger, attempt: 1, delivered: [], note: '' });
+  }
+
+  /**
+   * Tries a run again whose process stopped mid-run: the same run id, the
+   * next attempt, and only the targets it had not delivered to yet (each
+   * target's outcome is recorded as soon as it is known). Null when another
+   * process took this attempt.
+   */
+  async resume(schedule: ScheduleRecord, abandoned: RunRecord): Promise<RunRecord | null> {
+    // Results are saved in target order, one per target as it finishes.
+    const delivered = resultsOf(abandoned).map((r) => (r.ok ? r : null));
+    const note = `attempt ${abandoned.attempt} stopped with its process (${abandoned.runner}, last seen running); `;
+    return this.attempt(schedule, {
+      runId: abandoned.run_id,
+      scheduledFor: new Date(isoTime(abandoned.scheduled_for)),
+      trigger: abandoned.trigger,
+      attempt: abandoned.attempt + 1,
+      delivered,
+      note,
+    });
+  }
+
+  private async attempt(schedule: ScheduleRecord, a: Attempt): Promise<RunRecord | null> {
+    const settle = a.trigger === 'manual' && a.attempt === 1 ? 0 : this.claimSettleMs;
+    if (!(await this.store.claim(`${a.runId}#${a.attempt}`, this.runner, settle))) {
+      this.logger.log(`run ${a.runId} (attempt ${a.attempt}) is another process's`);
       return null;
     }
-    const started = new Date();
-    const range = resolveRelativeRange(schedule.range, schedule.time_zone, scheduledFor);
+    const range = resolveRelativeRange(schedule.range, schedule.time_zone, a.scheduledFor);
     let record: RunRecord = {
-      run_id: runId,
+      run_id: a.runId,
       schedule_id: schedule.schedule_id,
       tenant_id: schedule.tenant_id,
-      scheduled_for: chTime(scheduledFor),
-      trigger,
+      scheduled_for: chTime(a.scheduledFor),
+      trigger: a.trigger,
       status: 'running',
       range_from: range.from,
       range_to: range.to,
-      started_at: chTime(started),
+      started_at: chTime(new Date()),
       finished_at: null,
       rows: 0,
       bytes: 0,
       sha256: '',
       file_name: '',
-      targets: '[]',
-      error: '',
+      targets: JSON.stringify(a.delivered.filter((d) => d !== null)),
+      error: a.note,
       runner: this.runner,
+      attempt: a.attempt,
     };
     await this.store.saveRun(record);
     const heartbeat = setInterval(() => void this.store.saveRun(record).catch(() => undefined), HEARTBEAT_MS);
     heartbeat.unref();
     try {
-      record = await this.produceAndDeliver(schedule, record, range);
+      record = await this.produceAndDeliver(schedule, record, range, a.delivered, (r) => (record = r));
     } catch (err) {
-      record = { ...record, status: 'failed', error: err instanceof Error ? err.message : String(err) };
+      record = { ...record, status: 'failed', error: a.note + (err instanceof Error ? err.message : String(err)) };
     } finally {
       clearInterval(heartbeat);
     }
@@ -109,16 +146,23 @@ export class ScheduleRunner {
     this.metrics.scheduleRuns.inc({ status: record.status });
     this.metrics.scheduleFailing.set({ schedule: schedule.schedule_id }, record.status === 'failed' ? 1 : 0);
     if (record.status === 'failed') {
-      this.logger.error(`schedule ${schedule.name} (${schedule.schedule_id}) run ${runId} failed: ${record.error}`);
+      this.logger.error(`schedule ${schedule.name} (${schedule.schedule_id}) run ${a.runId} failed: ${record.error}`);
       if (schedule.owner_email) await this.notifyOwner(schedule, record);
     }
     return record;
   }
 
+  /**
+   * Writes the file and delivers it to each target not yet delivered to,
+   * saving the run after every target so a process that dies mid-run leaves
+   * a record of what already went out.
+   */
   private async produceAndDeliver(
     schedule: ScheduleRecord,
     record: RunRecord,
     range: { from: string; to: string },
+    delivered: (DeliveryResult | null)[],
+    progress: (r: RunRecord) => void,
   ): Promise<RunRecord> {
     await mkdir(this.directory, { recursive: true });
     const fileName = `${schedule.report}-${range.from}.${schedule.format}`;
@@ -134,24 +178,25 @@ export class ScheduleRunner {
       { actor: `schedule:${schedule.schedule_id}`, clientAddress: this.runner },
       path,
     );
+    record = { ...record, rows: made.rows, bytes: made.bytes, sha256: made.sha256, file_name: path };
+    progress(record);
     const file: DeliveryFile = { path, fileName, contentType: CONTENT_TYPES[schedule.format], ...made };
     const ctx = this.context(schedule, record);
     const results: DeliveryResult[] = [];
-    for (const target of targetsOf(schedule)) {
-      const result = await this.delivery.deliver(target, file, ctx);
-      this.metrics.scheduleDeliveries.inc({ target: target.type, outcome: result.ok ? 'ok' : 'failed' });
+    for (const [i, target] of targetsOf(schedule).entries()) {
+      const done = delivered[i] ?? undefined;
+      const result = done ?? (await this.delivery.deliver(target, file, ctx));
+      if (!done) this.metrics.scheduleDeliveries.inc({ target: target.type, outcome: result.ok ? 'ok' : 'failed' });
       results.push(result);
+      record = { ...record, targets: JSON.stringify(results) };
+      progress(record);
+      await this.store.saveRun(record);
     }
     const failed = results.filter((r) => !r.ok);
     return {
       ...record,
       status: failed.length ? 'failed' : 'delivered',
-      rows: made.rows,
-      bytes: made.bytes,
-      sha256: made.sha256,
-      file_name: path,
-      targets: JSON.stringify(results),
-      error: failed.map((r) => `${r.target}: ${r.error ?? 'failed'}`).join('; '),
+      error: record.error + failed.map((r) => `${r.target}: ${r.error ?? 'failed'}`).join('; '),
     };
   }
 

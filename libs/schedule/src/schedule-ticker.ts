@@ -14,7 +14,7 @@ const CATCH_UP_AFTER_MS = 2 * TICK_MS;
  * Every 30 s: for each enabled schedule, the latest cron tick at or before
  * now; if no run exists for it (or a later one), it runs once. Ticks missed
  * while the process was down collapse into that one run, labelled catch-up.
- * Runs abandoned by a stopped process are marked failed.
+ * Runs abandoned by a stopped process are tried again first.
  */
 @Injectable()
 export class ScheduleTicker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -47,9 +47,8 @@ export class ScheduleTicker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async pass(now: Date): Promise<number> {
-    await this.failAbandoned(now);
+    let started = await this.resumeAbandoned(now);
     const last = await this.store.lastTicks();
-    let started = 0;
     for (const schedule of await this.store.schedules(null)) {
       if (!schedule.enabled) continue;
       const tick = latestTick(schedule.cron, schedule.time_zone, now);
@@ -63,14 +62,29 @@ export class ScheduleTicker implements OnApplicationBootstrap, OnModuleDestroy {
     return started;
   }
 
-  private async failAbandoned(now: Date): Promise<void> {
-    for (const run of await this.store.abandonedRuns(new Date(now.getTime() - ABANDONED_AFTER_MS))) {
+  /**
+   * Runs whose process stopped mid-run are tried again (the next attempt of
+   * the same run, only for the targets not yet delivered to), so a crash
+   * neither loses a run nor sends it twice; a schedule removed since is failed.
+   */
+  private async resumeAbandoned(now: Date): Promise<number> {
+    let resumed = 0;
+    for (const run of await this.store.abandonedRuns(
+      new Date(now.getTime() - ABANDONED_AFTER_MS),
+      this.runner.runner,
+    )) {
+      const schedule = await this.store.schedule(run.schedule_id);
+      if (schedule?.enabled) {
+        if (await this.runner.resume(schedule, run)) resumed++;
+        continue;
+      }
       await this.store.saveRun({
         ...run,
         status: 'failed',
-        error: 'the process running this schedule stopped before delivering; the next tick runs it again',
+        error: 'the process running this run stopped, and the schedule was disabled or removed since',
         finished_at: chTime(now),
       });
     }
+    return resumed;
   }
 }

@@ -40,6 +40,7 @@ export interface RunRecord {
   targets: string;
   error: string;
   runner: string;
+  attempt: number;
 }
 
 export const targetsOf = (r: ScheduleRecord): DeliveryTarget[] => JSON.parse(r.targets) as DeliveryTarget[];
@@ -103,12 +104,20 @@ export class ScheduleStore {
     return new Map(rows.map((r) => [r.schedule_id, r.last]));
   }
 
-  /** Runs still 'running' that their process stopped touching before `before`. */
-  async abandonedRuns(before: Date): Promise<RunRecord[]> {
+  /**
+   * Runs still 'running' that their process stopped touching before `before`,
+   * or, on the embedded engine (one process owns the data), any not run by `self`.
+   */
+  async abandonedRuns(before: Date, self: string): Promise<RunRecord[]> {
     const rows = await this.ch.query<RunRecord>(
       `SELECT * EXCEPT updated_at FROM schedule_runs FINAL
-       WHERE status = 'running' AND updated_at < {before:DateTime64(3, 'UTC')}`,
-      { tag: 'schedule:abandoned', params: { before: chTime(before) }, idempotent: true },
+       WHERE status = 'running'
+         AND (updated_at < {before:DateTime64(3, 'UTC')} OR ({embedded:Bool} AND runner != {self:String}))`,
+      {
+        tag: 'schedule:abandoned',
+        params: { before: chTime(before), embedded: this.ch.engine === 'embedded', self },
+        idempotent: true,
+      },
     );
     return rows.map(normalizeRun);
   }
@@ -134,5 +143,5 @@ function normalizeSchedule(r: ScheduleRecord): ScheduleRecord {
 }
 
 function normalizeRun(r: RunRecord): RunRecord {
-  return { ...r, rows: Number(r.rows), bytes: Number(r.bytes) };
+  return { ...r, rows: Number(r.rows), bytes: Number(r.bytes), attempt: Number(r.attempt) };
 }

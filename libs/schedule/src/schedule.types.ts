@@ -54,4 +54,6 @@ export interface ScheduleRun {
   sha256: string;
   targets: DeliveryResult[];
   error: string;
+  /** 1, or more when a process running it stopped and another attempt finished it. */
+  attempt: number;
 }

@@ -127,5 +127,6 @@ export function runView(r: RunRecord): ScheduleRun {
     sha256: r.sha256,
     targets: resultsOf(r),
     error: r.error,
+    attempt: r.attempt,
   };
 }

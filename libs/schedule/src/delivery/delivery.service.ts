@@ -8,6 +8,7 @@ import type {
   DeliveryFile,
   DeliveryOutcome,
   DeliveryResult,
+  DeliveryRetry,
   DeliveryTarget,
   EmailTarget,
 } from './delivery.types';
@@ -49,17 +50,29 @@ export class DeliveryService {
     if (missing) return { target: description, ok: false, attempts: 0, error: missing };
 
     const secrets = this.secretsOf(target);
-    const tried = await withRetries(this.attempt(target, file, ctx), this.policy, (attempt, error, delayMs) =>
+    // Each failed try that was tried again, for the run's history.
+    const retried: DeliveryRetry[] = [];
+    const tried = await withRetries(this.attempt(target, file, ctx), this.policy, (attempt, error, delayMs) => {
+      const reason = redact(errorText(error), secrets);
+      retried.push({ attempt, at: new Date().toISOString(), error: reason, retry_after_ms: delayMs });
       this.logger.warn(
-        `${description}: attempt ${attempt} of ${this.policy.attempts} failed (${redact(errorText(error), secrets)}); ` +
-          `trying again in ${delayMs} ms`,
-      ),
-    );
+        `${description}: attempt ${attempt} of ${this.policy.attempts} failed (${reason}); trying again in ${delayMs} ms`,
+      );
+    });
+    const history = retried.length ? { retries: retried } : {};
     if (tried.ok) {
       const { mode, location } = tried.value;
-      return { target: description, ok: true, attempts: tried.attempts, mode, ...(location ? { location } : {}) };
+      return {
+        target: description,
+        ok: true,
+        attempts: tried.attempts,
+        mode,
+        ...(location ? { location } : {}),
+        ...history,
+      };
     }
-    return { target: description, ok: false, attempts: tried.attempts, error: redact(errorText(tried.error), secrets) };
+    const error = redact(errorText(tried.error), secrets);
+    return { target: description, ok: false, attempts: tried.attempts, error, ...history };
   }
 
   /** Emails `to` (a schedule's owner) that a run failed; throws when that cannot be sent, after retries. */

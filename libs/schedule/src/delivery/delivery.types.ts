@@ -43,6 +43,18 @@ export interface DeliveryResult {
   /** Where the file landed, when the target has a place for it (the folder delivery's path, maybe with ' (2)'). */
   location?: string;
   error?: string;
+  /** The tries that failed and were tried again, oldest first (absent when the first try settled it). */
+  retries?: DeliveryRetry[];
+}
+
+/** One failed try at a target that was tried again. */
+export interface DeliveryRetry {
+  attempt: number;
+  /** When it failed (ISO 8601). */
+  at: string;
+  error: string;
+  /** How long the next try waited. */
+  retry_after_ms: number;
 }
 
 /** What one successful attempt at a target reports. */

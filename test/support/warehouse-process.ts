@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** `npm start` as a real process on a given data directory and port (no demo data, no Kafka unless env says). */
+export function startWarehouseProcess(dataDir: string, port: number, env: Record<string, string> = {}): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/warehouse/src/main.ts'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        DEMO_DATA: 'false',
+        ROLLUP_SCHEDULER: 'false',
+        SCHEDULES_ENABLED: 'false',
+        LOG_LEVEL: 'warn',
+        KAFKA_BROKERS: '',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+}
+
+export async function waitHealthy(base: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (child.exitCode !== null) throw new Error(`warehouse exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/health`, { signal: AbortSignal.timeout(2_000) })).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('warehouse did not become healthy');
+}
+
+/** Sends `signal` and resolves when the process is gone (at once if it already is). */
+export const stopProcess = (child: ChildProcess, signal: NodeJS.Signals) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+
+export const isRunning = (child: ChildProcess | undefined): child is ChildProcess =>
+  !!child && child.exitCode === null && child.signalCode === null;
