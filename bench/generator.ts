@@ -273,3 +273,38 @@ export function correlatedEventsSelect(n: number, contacts: number): string {
         0
       FROM numbers(${n})`;
 }
+
+/** The `events` columns campaignFunnelSelects fills, in its SELECT order. */
+export const CAMPAIGN_FUNNEL_COLUMNS = [
+  'event_id',
+  'tenant_id',
+  'occurred_at',
+  'type',
+  'contact_id',
+  'contact_no',
+  'campaign_id',
+  'message_id',
+  'channel',
+] as const;
+
+/**
+ * A campaign-performance download of `contacts × campaigns` per-contact rows,
+ * made by the engine: campaign m (one message) is sent to every contact on day
+ * m from `startMs`, and every third contact views it an hour later. Two
+ * SELECTs in CAMPAIGN_FUNNEL_COLUMNS order, for `INSERT INTO events … SELECT`.
+ */
+export function campaignFunnelSelects(tenant: string, contacts: number, campaigns: number, startMs: number): string[] {
+  const sends = `
+    SELECT generateUUIDv4(number), '${tenant}',
+           fromUnixTimestamp64Milli(toInt64(${startMs} + intDiv(number, ${contacts}) * 86400000 + (number % ${contacts}) * 100), 'UTC'),
+           'message.sent', concat('c', toString(number % ${contacts})), number % ${contacts} + 1,
+           concat('cmp-', toString(intDiv(number, ${contacts}))), concat('msg-', toString(intDiv(number, ${contacts}))), 'email'
+    FROM numbers(${contacts * campaigns})`;
+  const views = `
+    SELECT generateUUIDv4(number + ${contacts * campaigns}), '${tenant}',
+           fromUnixTimestamp64Milli(toInt64(${startMs} + (number % ${campaigns}) * 86400000 + intDiv(number, ${campaigns}) * 3 * 100 + 3600000), 'UTC'),
+           'message.viewed', concat('c', toString(intDiv(number, ${campaigns}) * 3)), intDiv(number, ${campaigns}) * 3 + 1,
+           concat('cmp-', toString(number % ${campaigns})), concat('msg-', toString(number % ${campaigns})), 'email'
+    FROM numbers(${Math.ceil(contacts / 3) * campaigns})`;
+  return [sends, views];
+}

@@ -20,6 +20,11 @@ export function parseCalendarDate(text: string): Date | null {
 
 /** An instant from ISO or ClickHouse text; text without a zone is UTC (ClickHouse's session zone here). */
 export function parseInstant(text: string): Date | null {
+  // Exports read millions of these as ClickHouse writes them: that shape first, without regexes.
+  if ((text.length === 23 && text[19] === '.') || text.length === 19) {
+    const fast = clickHouseInstant(text);
+    if (fast) return fast;
+  }
   const m = INSTANT.exec(text);
   // Date.parse would roll 2026-02-30 over to March.
   if (!m || !parseCalendarDate(m[1])) return null;
@@ -33,4 +38,26 @@ export function parseInstant(text: string): Date | null {
 /** 'YYYY-MM-DD' of a date's UTC fields (calendar dates are held as UTC midnight). */
 export function formatCalendarDate(date: Date): string {
   return date.toISOString().slice(0, 10);
+}
+
+const digits = (text: string, from: number, to: number): number => {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+};
+
+/** 'YYYY-MM-DD hh:mm:ss' or '… hh:mm:ss.sss' (UTC), or null for anything else, impossible dates included. */
+function clickHouseInstant(t: string): Date | null {
+  if (t[4] !== '-' || t[7] !== '-' || (t[10] !== ' ' && t[10] !== 'T') || t[13] !== ':' || t[16] !== ':') return null;
+  const [y, mo, d] = [digits(t, 0, 4), digits(t, 5, 7), digits(t, 8, 10)];
+  const [h, mi, s] = [digits(t, 11, 13), digits(t, 14, 16), digits(t, 17, 19)];
+  const ms = t.length === 23 ? digits(t, 20, 23) : 0;
+  if (!(h < 24 && mi < 60 && s < 60 && mo >= 1 && mo <= 12 && d >= 1 && ms >= 0)) return null; // NaN fails too
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms));
+  // Date.UTC rolls 2026-02-30 over to March: reject instead.
+  return date.getUTCDate() === d && date.getUTCMonth() === mo - 1 ? date : null;
 }

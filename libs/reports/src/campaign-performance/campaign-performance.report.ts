@@ -8,8 +8,13 @@ import { share } from '../report-values';
 const VIEWS = ['summary', 'daily', 'contacts', 'users'] as const;
 const KINDS = ['all', 'campaign', 'one-time'] as const;
 
-/** Contact numbers per page when the contacts or users view is streamed (numbers are dense per tenant). */
-const CONTACTS_PER_PAGE = 20_000;
+/**
+ * Rows per page when the contacts or users view is streamed: a page is a range
+ * of contact numbers (dense per tenant) sized from the tenant's funnel rows per
+ * contact, so pages stay small whether contacts get one message or hundreds,
+ * and a page's rows die young instead of piling up in the heap.
+ */
+const ROWS_PER_PAGE = 10_000;
 
 export class CampaignPerformanceParams extends ReportParams {
   @ApiPropertyOptional({
@@ -202,14 +207,25 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
       yield* await this.run(ctx, params);
       return;
     }
-    const [top] = await ctx.ch.query<{ last: number | string }>(
-      `SELECT max(contact_no) AS last FROM message_funnel WHERE tenant_id = {tenant:String}`,
+    const [top] = await ctx.ch.query<{ last: number | string; funnel_rows: number | string }>(
+      `SELECT max(contact_no) AS last, count() AS funnel_rows FROM message_funnel WHERE tenant_id = {tenant:String}`,
       { tag: 'report:campaign-performance:last-contact', params: { tenant: params.tenant }, idempotent: true },
     );
     const last = Number(top?.last ?? 0);
-    for (let after = 0; after < last; after += CONTACTS_PER_PAGE) {
-      yield* await contactRows(ctx, params, { after, upTo: after + CONTACTS_PER_PAGE });
-      onFraction?.(Math.min(1, (after + CONTACTS_PER_PAGE) / last));
+    const perContact = Math.max(1, Number(top?.funnel_rows ?? 0) / Math.max(1, last));
+    const contactsPerPage = Math.max(100, Math.floor(ROWS_PER_PAGE / perContact));
+    const page = (after: number) => {
+      const rows = contactRows(ctx, params, { after, upTo: after + contactsPerPage });
+      rows.catch(() => undefined); // awaited below; this only keeps a page abandoned by a stopped reader quiet
+      return rows;
+    };
+    // The engine computes the next page while the caller writes this one.
+    let next = page(0);
+    for (let after = 0; after < last; after += contactsPerPage) {
+      const rows = await next;
+      if (after + contactsPerPage < last) next = page(after + contactsPerPage);
+      yield* rows;
+      onFraction?.(Math.min(1, (after + contactsPerPage) / last));
     }
   },
 
