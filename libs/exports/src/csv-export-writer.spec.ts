@@ -1,3 +1,5 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import { INJECTION_PAYLOADS } from './injection-payloads';
 import { Writable } from 'node:stream';
 import type { ExportColumn, ExportRow } from './export-column';
 import { memoryOutput } from './export-test-helpers';
@@ -27,6 +29,15 @@ describe('writeCsv', () => {
     expect(text).toBe(
       'name,"note, with comma"\r\n' + 'plain,\r\n' + '"say ""hi""","a,b"\r\n' + '"two\nlines","cr\rhere"\r\n',
     );
+  });
+
+  it('prefixes every injection payload with a quote, so a spreadsheet reads text', async () => {
+    const text = await csv(
+      [{ name: 'v', type: 'string' }],
+      INJECTION_PAYLOADS.map((v) => ({ v })),
+    );
+    const fields = parseCsv(text, { relax_quotes: true }) as string[][];
+    expect(fields.slice(1).map(([v]) => v)).toEqual(INJECTION_PAYLOADS.map((v) => `'${v}`));
   });
 
   it('prefixes formula text with a quote, and writes objects as JSON text', async () => {

@@ -1,6 +1,13 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ValueType } from 'exceljs';
 import type { ExportColumn, ExportValue } from './export-column';
-import { roundTrip } from './export-test-helpers';
+import { memoryOutput, readXlsx, roundTrip } from './export-test-helpers';
+import { INJECTION_PAYLOADS } from './injection-payloads';
+import { XlsxExportWriter } from './xlsx-export-writer';
 import { escapeFormula, toSafeCell } from './safe-cell';
 
 describe('escapeFormula', () => {
@@ -129,6 +136,39 @@ describe('safe cells in a written XLSX', () => {
         expect(cell.value).toBe(expected);
       }
     });
+  });
+
+  it('writes every injection payload as text that two independent readers see as text', async () => {
+    const rows = INJECTION_PAYLOADS.map((v) => ({ v }));
+    const { out, bytes } = memoryOutput();
+    const writer = new XlsxExportWriter(out, { timeZone: 'UTC' });
+    await writer.writeRows(writer.addSheet('Data', [{ name: 'v', type: 'string' }]), rows);
+    await writer.finish();
+    const file = await bytes();
+
+    const sheet = (await readXlsx(file)).getWorksheet('Data')!;
+    INJECTION_PAYLOADS.forEach((payload, i) => {
+      const cell = sheet.getCell(i + 2, 1);
+      expect({ payload, type: cell.type, formula: cell.formula }).toEqual({
+        payload,
+        type: ValueType.String,
+        formula: undefined,
+      });
+      // XML reads a raw CR as LF.
+      expect(cell.value).toBe(`'${payload}`.replace('\r', '\n'));
+    });
+
+    // Python's zip and XML parsers: no <f> element, no hyperlink relation, every row there.
+    const dir = mkdtempSync(join(tmpdir(), 'tallyhouse-injection-'));
+    try {
+      writeFileSync(join(dir, 'payloads.xlsx'), file);
+      const census = join(__dirname, '..', '..', '..', 'test', 'support', 'xlsx_census.py');
+      const { stdout } = await promisify(execFile)('python3', [census, join(dir, 'payloads.xlsx')]);
+      const [data] = JSON.parse(stdout) as { rows: number; formulas: string[]; hyperlinks: number }[];
+      expect(data).toMatchObject({ rows: INJECTION_PAYLOADS.length + 1, formulas: [], hyperlinks: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps a negative number a number cell', async () => {
