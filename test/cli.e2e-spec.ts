@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messageEvents } from './support/events';
@@ -140,5 +140,55 @@ describe('cli', () => {
     const badParam = cli([...args, '--interval', 'fortnight', '--out', csv, '--reason', 'check']);
     expect(badParam.code).toBe(2);
     expect(badParam.err).toMatch(/--interval: interval must be one of/);
+  });
+
+  it('schedule add, list and run deliver a report to a folder, and a bad cron exits 2 naming it', () => {
+    const folder = join(dir, 'deliveries');
+    const add = cli([
+      'schedule',
+      'add',
+      '--name',
+      'Weekly usage',
+      '--report',
+      'account-usage',
+      '--param',
+      'tenant=cli',
+      '--range',
+      'last_full_week',
+      '--cron',
+      '0 7 * * 1',
+      '--tz',
+      'Europe/Berlin',
+      '--format',
+      'csv',
+      '--folder',
+      folder,
+    ]);
+    expect(add.code).toBe(0);
+    const id = /schedule (\S+) created; next run \d{4}-\d{2}-\d{2}T0[56]:00:00.000Z/.exec(add.out)?.[1];
+    expect(id).toBeDefined();
+    const list = cli(['schedule', 'list']);
+    expect(list.out).toContain(`${id}  cli  Weekly usage  account-usage last_full_week  "0 7 * * 1" Europe/Berlin`);
+    const run = cli(['schedule', 'run', id!]);
+    expect(run.code).toBe(0);
+    expect(readdirSync(folder)).toEqual([expect.stringMatching(/^account-usage-\d{4}-\d{2}-\d{2}\.csv$/)]);
+    const bad = cli([
+      'schedule',
+      'add',
+      '--name',
+      'x',
+      '--report',
+      'account-usage',
+      '--param',
+      'tenant=cli',
+      '--range',
+      'yesterday',
+      '--cron',
+      '99 * * * *',
+      '--folder',
+      folder,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/cron/);
   });
 });

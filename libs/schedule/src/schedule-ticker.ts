@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { chTime, isoTime } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
@@ -25,11 +25,12 @@ export class ScheduleTicker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly store: ScheduleStore,
     private readonly runner: ScheduleRunner,
     private readonly config: AppConfig,
-    private readonly registry: SchedulerRegistry,
+    // Absent in the CLI, which runs what it is told and never ticks.
+    @Optional() private readonly registry?: SchedulerRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.SCHEDULES_ENABLED) return;
+    if (!this.config.SCHEDULES_ENABLED || !this.registry) return;
     const timer = setInterval(() => void this.tick().catch((e) => this.logger.error(e)), TICK_MS);
     timer.unref();
     this.registry.addInterval('schedules', timer);
