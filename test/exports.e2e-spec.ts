@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workbook } from 'exceljs';
 import officeCrypto from 'officecrypto-tool';
-import request from 'supertest';
 import { ExportJobsService, type ExportJob } from '@tallyhouse/exports';
 import { ReportService, type ReportRow } from '@tallyhouse/reports';
 import { seeded } from './support/report-fixture';
@@ -81,7 +80,7 @@ function generate(): Ev[] {
 
 const events = generate();
 let wh: TestWarehouse;
-const http = () => request(wh.app.getHttpServer());
+const http = () => wh.http();
 
 beforeAll(async () => {
   wh = await startTestWarehouse({ EXPORT_MAX_ROWS_PER_SHEET: String(ROWS_PER_SHEET), EXPORT_TTL_HOURS: '2' });

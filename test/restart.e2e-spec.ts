@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,25 @@ function startWarehouse(dataDir: string, port: number): ChildProcess {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
+}
+
+/** The first admin key of a data directory, made by the CLI as its owner (before the warehouse owns it). */
+function createAdminKey(dataDir: string): string {
+  return execFileSync(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      'apps/warehouse/src/cli.ts',
+      'keys',
+      'create',
+      '--role',
+      'admin',
+    ],
+    { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', KAFKA_BROKERS: '' }, encoding: 'utf8' },
+  ).trim();
 }
 
 async function waitHealthy(base: string, child: ChildProcess): Promise<void> {
@@ -59,15 +78,18 @@ describe('a restarted warehouse', () => {
 
   it('keeps every accepted event after SIGTERM and after SIGKILL, and still recognises them as duplicates', async () => {
     const batch = messageEvents(2_000, { tenant: 'durable', contacts: 300 });
+    const key = createAdminKey(dataDir);
+    expect(key).toMatch(/^th_[0-9a-f]{8}_/);
+    const authorization = `Bearer ${key}`;
     const post = (events: unknown[]) =>
       fetch(`${base}/v1/events`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization },
         body: JSON.stringify(events),
       }).then((r) => r.json() as Promise<{ accepted: number; duplicates: number }>);
     type Row = { type: string; events: number; contacts: number };
     const stats = () =>
-      fetch(`${base}/v1/stats?tenant=durable&from=2026-09-01&to=2026-12-01`)
+      fetch(`${base}/v1/stats?tenant=durable&from=2026-09-01&to=2026-12-01`, { headers: { authorization } })
         .then((r) => r.json() as Promise<{ rows: Row[] }>)
         .then((s) => s.rows.map(({ type, events, contacts }) => ({ type, events, contacts })));
     // The same figures computed directly from what was sent.
