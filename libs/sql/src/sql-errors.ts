@@ -33,6 +33,28 @@ const LIMITS = new Set([
   'TOO_DEEP_AST',
   'TOO_DEEP_RECURSION',
 ]);
+/**
+ * Engine error numbers by name, for the ones the endpoint tells apart: the
+ * embedded engine's client guesses the name from the message text, which for
+ * a syntax error is the token it failed at ("TABLE").
+ */
+const NAMES: Record<string, string> = {
+  '46': 'UNKNOWN_FUNCTION',
+  '47': 'UNKNOWN_IDENTIFIER',
+  '60': 'UNKNOWN_TABLE',
+  '62': 'SYNTAX_ERROR',
+  '81': 'UNKNOWN_DATABASE',
+  '158': 'TOO_MANY_ROWS',
+  '159': 'TIMEOUT_EXCEEDED',
+  '160': 'TOO_SLOW',
+  '164': 'READONLY',
+  '167': 'TOO_DEEP_AST',
+  '168': 'TOO_BIG_AST',
+  '241': 'MEMORY_LIMIT_EXCEEDED',
+  '307': 'TOO_MANY_BYTES',
+  '396': 'TOO_MANY_ROWS_OR_BYTES',
+  '497': 'ACCESS_DENIED',
+};
 const REFUSALS = new Set(['READONLY', 'ACCESS_DENIED', 'QUERY_IS_PROHIBITED', 'UNKNOWN_TABLE', 'UNKNOWN_DATABASE']);
 
 /**
@@ -44,7 +66,7 @@ export function engineFailure(err: unknown): EngineFailure {
   const e = err as { message?: string; code?: unknown; type?: unknown; cause?: { code?: unknown; type?: unknown } };
   const type = stringOf(e.type) ?? stringOf(e.cause?.type);
   const number = stringOf(e.code) ?? stringOf(e.cause?.code);
-  const code = type ?? number ?? 'UNKNOWN';
+  const code = (number !== undefined ? NAMES[number] : undefined) ?? type ?? number ?? 'UNKNOWN';
   const message = cleanMessage(e.message ?? String(err));
   if (code === 'TIMEOUT_EXCEEDED' || number === '159') return { status: 408, outcome: 'timeout', code, message };
   if (LIMITS.has(code)) return { status: 422, outcome: 'limit', code, message };

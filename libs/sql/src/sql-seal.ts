@@ -120,7 +120,9 @@ export function checkQueryTree(tree: string, database: string): void {
     if (line.startsWith('TABLE id:')) {
       const name = /table_name: (.+?)(?:, [a-z_]+: |$)/.exec(line)?.[1] ?? '';
       const { db, table } = splitName(name);
-      if (db !== database || !SQL_TABLE_NAMES.has(table)) {
+      // system.one is the engine's own one-row table behind a SELECT without FROM (named, it is refused above).
+      const fromless = db === 'system' && table === 'one';
+      if (!fromless && (db !== database || !SQL_TABLE_NAMES.has(table))) {
         throw new SqlRefusedError(
           `${name} is not readable: only the documented tables (GET /v1/sql/tables)`,
           'TABLE_NOT_ALLOWED',
