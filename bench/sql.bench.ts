@@ -70,33 +70,31 @@ export async function run(args: string[]): Promise<void> {
       ['query', 'rows', 'raw engine ms', 'POST /v1/sql ms', 'overhead ms', 'overhead %', 'goal'],
     ];
     const results: Record<string, unknown>[] = [];
-    for (const [name, sql] of Object.entries(QUERIES)) {
-      const n = await post(sql);
-      if (n !== (await raw(sql))) throw new Error(`${name}: the endpoint and the engine disagree`);
-      const a: number[] = [];
-      const b: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        let t = performance.now();
-        await raw(sql);
-        a.push(performance.now() - t);
-        t = performance.now();
-        await post(sql);
-        b.push(performance.now() - t);
+    // "new text": a fresh comment every run, so both checks (two EXPLAINs) run every time;
+    // "repeated": the same text, whose approval the service remembers.
+    for (const mode of ['new text', 'repeated'] as const) {
+      for (const [name, sql] of Object.entries(QUERIES)) {
+        const n = await post(sql);
+        if (n !== (await raw(sql))) throw new Error(`${name}: the endpoint and the engine disagree`);
+        const a: number[] = [];
+        const b: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          let t = performance.now();
+          await raw(sql);
+          a.push(performance.now() - t);
+          const text = mode === 'new text' ? `${sql} /* run ${i} */` : sql;
+          t = performance.now();
+          await post(text);
+          b.push(performance.now() - t);
+        }
+        const [ra, rb] = [median(a), median(b)];
+        const over = rb - ra;
+        const pct = (over / ra) * 100;
+        const met = over <= Math.max(5, ra * 0.05);
+        const line = [ra.toFixed(2), rb.toFixed(2), over.toFixed(2), pct.toFixed(1), met ? 'met' : 'NOT met'];
+        rows.push([`${name} (${mode})`, fmtInt(n), ...line]);
+        results.push({ name, mode, rows: n, rawMs: ra, endpointMs: rb, overheadMs: over, overheadPct: pct, met });
       }
-      const [ra, rb] = [median(a), median(b)];
-      const over = rb - ra;
-      const pct = (over / ra) * 100;
-      const met = over <= Math.max(5, ra * 0.05);
-      rows.push([
-        name,
-        fmtInt(n),
-        ra.toFixed(2),
-        rb.toFixed(2),
-        over.toFixed(2),
-        pct.toFixed(1),
-        met ? 'met' : 'NOT met',
-      ]);
-      results.push({ name, rows: n, rawMs: ra, endpointMs: rb, overheadMs: over, overheadPct: pct, met });
     }
     console.log(
       `\noverhead of POST /v1/sql over the raw engine, ${fmtInt(events)} events, median of ${runs} (goal: ≤ 5 ms or ≤ 5 %, whichever is larger)`,
