@@ -254,7 +254,12 @@ describe('exports', () => {
       ]),
     );
     const download = history.find((h) => h.action === 'download' && h.report === 'campaign-performance')!;
-    expect(download).toMatchObject({ format: 'xlsx', encrypted: false, actor: 'anonymous' });
+    // The actor is the calling key: its prefix and name.
+    expect(download).toMatchObject({
+      format: 'xlsx',
+      encrypted: false,
+      actor: `${wh.adminKey.slice(0, 11)} (test admin)`,
+    });
     expect(download.rows).toBeGreaterThan(ROWS_PER_SHEET);
     expect(download.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(String(download.client_address)).not.toBe('');
