@@ -117,6 +117,10 @@ export function checkQueryTree(tree: string, database: string): void {
   }
   for (const raw of lines) {
     const line = raw.trim();
+    if (line.startsWith('SETTINGS ') && !raw.startsWith('  SETTINGS ')) {
+      // A second layer under checkAst: any SETTINGS but the outer query's (ours).
+      throw new SqlRefusedError('SETTINGS are not allowed in a query: limits are set for you', 'SETTINGS_NOT_ALLOWED');
+    }
     if (line.startsWith('TABLE id:')) {
       const name = /table_name: (.+?)(?:, [a-z_]+: |$)/.exec(line)?.[1] ?? '';
       const { db, table } = splitName(name);
