@@ -41,6 +41,7 @@ const ALLOWED: Record<string, readonly Role[]> = {
   'GET /v1/schedules/:id/runs': ['manager'],
   'POST /v1/sql': ['manager', 'analyst'],
   'GET /v1/sql/tables': ['manager', 'analyst'],
+  'GET /v1/sql/log': ['manager'],
 };
 /** Authorised by something else than a key. */
 const PUBLIC = new Set(['GET /v1/schedules/runs/:runId/file']);

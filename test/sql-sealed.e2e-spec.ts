@@ -340,6 +340,19 @@ describe('POST /v1/sql', () => {
       busy: 1,
     });
     expect(Object.values(outcomes).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(CASES.length);
+    // A manager of A reads A's log over HTTP; an analyst may not.
+    const manager = await wh.createKey('manager', A);
+    const log = await wh.http(manager).get('/v1/sql/log?limit=1000').expect(200);
+    expect(log.body.entries.length).toBeGreaterThanOrEqual(CASES.length);
+    expect(log.body.entries.every((e: { tenant_id: string }) => e.tenant_id === A)).toBe(true);
+    expect(log.body.entries[0]).toEqual(
+      expect.objectContaining({
+        key_prefix: expect.any(String),
+        outcome: expect.any(String),
+        duration_ms: expect.any(Number),
+      }),
+    );
+    expect((await wh.http(analystA).get('/v1/sql/log')).status).toBe(403);
   });
 });
 

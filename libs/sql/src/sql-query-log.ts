@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { chTime, ClickHouseService } from '@tallyhouse/clickhouse';
+import { chTime, ClickHouseService, isoTime } from '@tallyhouse/clickhouse';
 import type { SqlOutcome } from './sql-errors';
 
 export interface SqlLogEntry {
@@ -57,6 +57,20 @@ export class SqlQueryLog implements OnModuleDestroy {
       }
     });
     await this.flushing;
+  }
+
+  /** The newest entries, of one tenant or (null) all. */
+  async recent(tenant: string | null, limit: number): Promise<(SqlLogEntry & { at: string })[]> {
+    await this.flush();
+    const rows = await this.ch.query<SqlLogEntry & { at: string }>(
+      `SELECT toString(at) AS at, tenant_id, key_prefix, key_name, sql, format, outcome, error_code, error,
+              duration_ms, toUInt64(rows) AS rows, client_address
+       FROM sql_query_log
+       WHERE {tenant:String} = '' OR tenant_id = {tenant:String}
+       ORDER BY at DESC LIMIT {limit:UInt32}`,
+      { tag: 'sql:log-read', params: { tenant: tenant ?? '', limit }, idempotent: true },
+    );
+    return rows.map((r) => ({ ...r, at: isoTime(r.at), rows: Number(r.rows), duration_ms: Number(r.duration_ms) }));
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpException, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Get, HttpException, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { actorName, CurrentPrincipal, parseJsonBody, type Principal, Roles, tenantFor } from '@tallyhouse/auth';
 import type { Request, Response } from 'express';
 import { SqlCatalog } from './sql-catalog.service';
 import { engineFailure, SqlBusyError, SqlRefusedError } from './sql-errors';
 import { columnsOf, sendCsv, sendXlsx } from './sql-output';
+import { SqlQueryLog } from './sql-query-log';
 import { SqlQueryService } from './sql-query.service';
 import { SqlRequestDto } from './sql.dto';
 
@@ -16,6 +17,7 @@ export class SqlController {
   constructor(
     private readonly queries: SqlQueryService,
     private readonly catalog: SqlCatalog,
+    private readonly log: SqlQueryLog,
   ) {}
 
   @Post()
@@ -60,6 +62,19 @@ export class SqlController {
       // Limits throw instead of cutting: a result is whole or an error.
       truncated: false,
     });
+  }
+
+  @Get('log')
+  @Roles('manager')
+  @ApiOperation({ summary: 'The query log, newest first: admin (every tenant, or tenant=), a manager for its tenant' })
+  @ApiQuery({ name: 'tenant', required: false })
+  @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100' })
+  async queryLog(@CurrentPrincipal() who: Principal, @Query('tenant') tenant?: string, @Query('limit') limit?: string) {
+    const n = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      throw new BadRequestException({ statusCode: 400, field: 'limit', message: 'limit must be 1 to 1000' });
+    }
+    return { entries: await this.log.recent(tenantFor(who, tenant, { adminMayOmit: true }), n) };
   }
 
   @Get('tables')
