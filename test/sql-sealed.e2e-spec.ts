@@ -118,6 +118,23 @@ const CASES: [string, string, Expectation][] = [
   ['information_schema', 'SELECT * FROM information_schema.tables', { refused: /TABLE_NOT_ALLOWED/ }],
   ['INFORMATION_SCHEMA', 'SELECT * FROM INFORMATION_SCHEMA.COLUMNS', { refused: /TABLE_NOT_ALLOWED/ }],
   ['another database', 'SELECT * FROM other_db.events', { refused: /TABLE_NOT_ALLOWED/ }],
+  ['double-quoted system', 'SELECT * FROM "system"."tables"', { refused: /TABLE_NOT_ALLOWED/ }],
+  // `x IN table` reads a table that the parser only sees as a name: the resolved tree catches it.
+  [
+    'IN a bare table name',
+    'SELECT count() FROM events WHERE type IN system.tables',
+    { refused: /TABLE_NOT_ALLOWED|./ },
+  ],
+  [
+    'GLOBAL IN a table name',
+    'SELECT count() FROM events WHERE contact_id GLOBAL IN default.api_keys',
+    { refused: /./ },
+  ],
+  [
+    'IN a subquery of api_keys',
+    'SELECT count() FROM events WHERE contact_id IN (SELECT prefix FROM api_keys)',
+    { refused: /TABLE_NOT_ALLOWED/ },
+  ],
   ['api_keys, qualified', 'SELECT * FROM default.api_keys', { refused: /TABLE_NOT_ALLOWED/ }],
   ['api_keys, unqualified', 'SELECT hash FROM api_keys', { refused: /TABLE_NOT_ALLOWED/ }],
   ['the query log', 'SELECT * FROM sql_query_log', { refused: /TABLE_NOT_ALLOWED/ }],
