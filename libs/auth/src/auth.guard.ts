@@ -72,7 +72,8 @@ export class AuthGuard implements CanActivate {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     const check = match ? await this.keys.check(match[1]) : ({ ok: false, reason: 'missing' } as const);
     if (!check.ok) {
-      this.limiter.fail(address);
+      // Only a presented key is a guess: a page that has no key yet must not lock its user out.
+      if (check.reason !== 'missing') this.limiter.fail(address);
       this.failures.inc({ reason: check.reason });
       throw new UnauthorizedException({ statusCode: 401, message: UNAUTHORIZED[check.reason] });
     }

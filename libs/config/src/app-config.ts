@@ -120,7 +120,7 @@ export class AppConfig {
 
   /** How long a process trusts a looked-up API key before reading it again (revocations elsewhere lag this much), s. */
   @Transform(toInt) @IsInt() @Min(0) @Max(300) KEY_CACHE_SECONDS = 5;
-  /** Failed authentications per client address and minute before it gets 429. */
+  /** Bad keys presented per client address and minute before it gets 429 (requests without a key do not count). */
   @Transform(toInt) @IsInt() @Min(1) AUTH_MAX_FAILURES_PER_MINUTE = 20;
 
   /** Ad hoc SQL (POST /v1/sql): longest run before the engine cancels it, s. */
