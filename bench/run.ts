@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run: (args: string[]) => Promise<v
   reports: () => import('./reports.bench'),
   kafka: () => import('./kafka.bench'),
   exports: () => import('./exports.bench'),
+  sql: () => import('./sql.bench'),
 };
 
 async function main(): Promise<void> {

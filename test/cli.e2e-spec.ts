@@ -191,4 +191,29 @@ describe('cli', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/cron/);
   });
+
+  it('keys and tenants: the owner makes keys (shown once), a --key acts as that key, a bad key exits 2', () => {
+    expect(cli(['tenants', 'add', 'cli', '--name', 'CLI Tenant', '--tz', 'UTC']).code).toBe(0);
+    expect(cli(['tenants', 'add', 'other', '--tz', 'Nowhere/Land']).code).toBe(2);
+    expect(cli(['tenants', 'list']).out).toMatch(/^cli\s+UTC\s+CLI Tenant$/m);
+    const made = cli(['keys', 'create', '--role', 'viewer', '--tenant', 'cli', '--name', 'board']);
+    expect(made.code).toBe(0);
+    const key = made.out.trim();
+    expect(key).toMatch(/^th_[0-9a-f]{8}_[A-Za-z0-9_-]{32}$/);
+    const prefix = key.slice(0, 11);
+    expect(cli(['keys', 'create', '--role', 'manager']).code).toBe(2); // a tenant role needs --tenant
+    expect(cli(['keys', 'list']).out).toMatch(new RegExp(`^${prefix}\\s+viewer\\s+cli\\s+active`, 'm'));
+
+    const day = ['report', 'account-usage', '--from', '2026-10-01', '--to', '2026-10-02', '--tz', 'UTC', '--csv'];
+    // The key's tenant is the default; naming another tenant is refused.
+    expect(cli([...day, '--key', key]).out.split('\r\n')[1]).toBe('2026-10-01,0,0,0,1,0');
+    const other = cli([...day, '--tenant', 'other'], { TALLYHOUSE_KEY: key });
+    expect(other.code).toBe(2);
+    expect(other.err).toMatch(/this key is for tenant cli, not other/);
+
+    expect(cli(['keys', 'revoke', prefix]).code).toBe(0);
+    const revoked = cli([...day, '--key', key]);
+    expect(revoked.code).toBe(2);
+    expect(revoked.err).toMatch(/the API key was revoked/);
+  });
 });

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workbook } from 'exceljs';
 import officeCrypto from 'officecrypto-tool';
-import request from 'supertest';
 import { ExportJobsService, type ExportJob } from '@tallyhouse/exports';
 import { ReportService, type ReportRow } from '@tallyhouse/reports';
 import { seeded } from './support/report-fixture';
@@ -81,7 +80,7 @@ function generate(): Ev[] {
 
 const events = generate();
 let wh: TestWarehouse;
-const http = () => request(wh.app.getHttpServer());
+const http = () => wh.http();
 
 beforeAll(async () => {
   wh = await startTestWarehouse({ EXPORT_MAX_ROWS_PER_SHEET: String(ROWS_PER_SHEET), EXPORT_TTL_HOURS: '2' });
@@ -255,7 +254,12 @@ describe('exports', () => {
       ]),
     );
     const download = history.find((h) => h.action === 'download' && h.report === 'campaign-performance')!;
-    expect(download).toMatchObject({ format: 'xlsx', encrypted: false, actor: 'anonymous' });
+    // The actor is the calling key: its prefix and name.
+    expect(download).toMatchObject({
+      format: 'xlsx',
+      encrypted: false,
+      actor: `${wh.adminKey.slice(0, 11)} (test admin)`,
+    });
     expect(download.rows).toBeGreaterThan(ROWS_PER_SHEET);
     expect(download.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(String(download.client_address)).not.toBe('');

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { messageEvents, type TestEvent } from './support/events';
 import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
 
@@ -36,7 +35,7 @@ describe('POST /v1/events', () => {
     const body: unknown[] = [...good];
     bad.forEach((e, i) => body.splice(i * 97 + 5, 0, e));
 
-    const res = await request(wh.app.getHttpServer()).post('/v1/events').send(body).expect(200);
+    const res = await wh.http().post('/v1/events').send(body).expect(200);
 
     expect(res.body).toMatchObject({ received: 1000, accepted: 990, duplicates: 0, rejected: 10 });
     expect(res.body.errors.map((e: { index: number }) => e.index)).toEqual(bad.map((_, i) => i * 97 + 5));
@@ -69,11 +68,11 @@ describe('POST /v1/events', () => {
 
   it('counts a re-sent batch as duplicates and changes no count', async () => {
     const batch = messageEvents(500, { tenant: 'resend', start: Date.UTC(2026, 8, 1) });
-    const first = await request(wh.app.getHttpServer()).post('/v1/events').send(batch).expect(200);
+    const first = await wh.http().post('/v1/events').send(batch).expect(200);
     expect(first.body).toMatchObject({ accepted: 500, duplicates: 0 });
     const before = [await stored(), await rolledUp()];
 
-    const again = await request(wh.app.getHttpServer()).post('/v1/events').send(batch).expect(200);
+    const again = await wh.http().post('/v1/events').send(batch).expect(200);
 
     expect(again.body).toMatchObject({ received: 500, accepted: 0, duplicates: 500, rejected: 0 });
     expect([await stored(), await rolledUp()]).toEqual(before);
@@ -81,21 +80,21 @@ describe('POST /v1/events', () => {
 
   it('stores an event repeated inside one request once', async () => {
     const [e] = messageEvents(1, { tenant: 'repeat', start: Date.UTC(2026, 7, 1) });
-    const res = await request(wh.app.getHttpServer()).post('/v1/events').send([e, e, e]).expect(200);
+    const res = await wh.http().post('/v1/events').send([e, e, e]).expect(200);
     expect(res.body).toMatchObject({ accepted: 1, duplicates: 2 });
     expect(await count(`SELECT count() AS n FROM events WHERE tenant_id = 'repeat'`)).toBe(1);
   });
 
   it('recognises single events re-sent days later inside the dedup window, and only inside it', async () => {
     const events = messageEvents(20, { tenant: 'later', start: Date.UTC(2026, 6, 1) });
-    await request(wh.app.getHttpServer()).post('/v1/events').send(events).expect(200);
+    await wh.http().post('/v1/events').send(events).expect(200);
     // As if they had been ingested 3 days ago.
     await wh.ch.command(
       `ALTER TABLE events UPDATE ingested_at = ingested_at - INTERVAL 3 DAY WHERE tenant_id = 'later'`,
       { tag: 'test', settings: { mutations_sync: 2 } },
     );
     for (const e of [events[3], events[17]]) {
-      const res = await request(wh.app.getHttpServer()).post('/v1/events').send(e).expect(200);
+      const res = await wh.http().post('/v1/events').send(e).expect(200);
       expect(res.body).toMatchObject({ accepted: 0, duplicates: 1 });
     }
     expect(await count(`SELECT count() AS n FROM events WHERE tenant_id = 'later'`)).toBe(20);
@@ -106,7 +105,7 @@ describe('POST /v1/events', () => {
       `ALTER TABLE events UPDATE ingested_at = ingested_at - INTERVAL 5 DAY WHERE tenant_id = 'later'`,
       { tag: 'test', settings: { mutations_sync: 2 } },
     );
-    const late = await request(wh.app.getHttpServer()).post('/v1/events').send(events[3]).expect(200);
+    const late = await wh.http().post('/v1/events').send(events[3]).expect(200);
     expect(late.body).toMatchObject({ accepted: 1, duplicates: 0 });
   });
 
@@ -118,18 +117,15 @@ describe('POST /v1/events', () => {
       JSON.stringify(events[1]),
       JSON.stringify(events[2]),
     ].join('\n');
-    const res = await request(wh.app.getHttpServer())
-      .post('/v1/events')
-      .set('Content-Type', 'application/x-ndjson')
-      .send(body)
-      .expect(200);
+    const res = await wh.http().post('/v1/events').set('Content-Type', 'application/x-ndjson').send(body).expect(200);
     expect(res.body).toMatchObject({ received: 4, accepted: 3, rejected: 1 });
     expect(res.body.errors[0]).toMatchObject({ index: 1, field: '' });
     expect(res.body.errors[0].reason).toMatch(/invalid JSON/);
   });
 
   it('answers 400 with a JSON error for a body that is not JSON, and keeps the body as a dead letter', async () => {
-    const res = await request(wh.app.getHttpServer())
+    const res = await wh
+      .http()
       .post('/v1/events')
       .set('Content-Type', 'application/json')
       .send('[{"event_id": "a"},')
@@ -141,18 +137,18 @@ describe('POST /v1/events', () => {
   it('answers 413 naming the limit when a request has too many events', async () => {
     const [one]: TestEvent[] = messageEvents(1, { tenant: 'limit' });
     const huge = Array.from({ length: 50_001 }, () => one);
-    const res = await request(wh.app.getHttpServer()).post('/v1/events').send(huge).expect(413);
+    const res = await wh.http().post('/v1/events').send(huge).expect(413);
     expect(res.body.message).toMatch(/limit is 50000 per request \(INGEST_MAX_EVENTS\)/);
     expect(await count(`SELECT count() AS n FROM events WHERE tenant_id = 'limit'`)).toBe(0);
   });
 
   it('serves the event contract as JSON Schema', async () => {
-    const res = await request(wh.app.getHttpServer()).get('/v1/events/schema').expect(200);
+    const res = await wh.http().get('/v1/events/schema').expect(200);
     expect(res.body.required).toEqual(['event_id', 'tenant_id', 'occurred_at', 'type']);
   });
 
   it('counts accepted, rejected and duplicate events on /metrics', async () => {
-    const res = await request(wh.app.getHttpServer()).get('/metrics').expect(200);
+    const res = await wh.http().get('/metrics').expect(200);
     expect(res.text).toMatch(/tallyhouse_events_accepted_total\{source="http"\} \d+/);
     expect(res.text).toMatch(/tallyhouse_events_rejected_total\{source="http",field="type"\} 1/);
     expect(res.text).toMatch(/tallyhouse_events_duplicate_total\{source="http"\} \d+/);
@@ -160,9 +156,7 @@ describe('POST /v1/events', () => {
   });
 
   it('shows per tenant and type counts and exact unique contacts on /v1/stats', async () => {
-    const res = await request(wh.app.getHttpServer())
-      .get('/v1/stats?tenant=acme&from=2026-09-01&to=2026-12-01')
-      .expect(200);
+    const res = await wh.http().get('/v1/stats?tenant=acme&from=2026-09-01&to=2026-12-01').expect(200);
     const raw = await wh.ch.query<{ type: string; events: string; contacts: string }>(
       `SELECT type, count() AS events, uniqExact(contact_id) AS contacts FROM events WHERE tenant_id = 'acme' GROUP BY type ORDER BY type`,
       { tag: 'test' },
@@ -173,7 +167,7 @@ describe('POST /v1/events', () => {
   });
 
   it('rejects bad stats parameters with 400 naming the parameter', async () => {
-    const res = await request(wh.app.getHttpServer()).get('/v1/stats?from=yesterday').expect(400);
+    const res = await wh.http().get('/v1/stats?from=yesterday').expect(400);
     expect(JSON.stringify(res.body)).toMatch(/from must be an ISO 8601/);
   });
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import request from 'supertest';
 import { KafkaEventConsumer } from '@tallyhouse/ingest';
 import { messageEvents } from './support/events';
 import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
@@ -115,11 +114,11 @@ describe('Kafka consumer', () => {
     expect(letters.find((l) => l.field === 'value')).toBeDefined();
     expect(letters.find((l) => l.field === 'occurred_at')).toBeDefined();
 
-    const health = await request(wh.app.getHttpServer()).get('/health');
+    const health = await wh.http().get('/health');
     expect(health.body.checks.kafka).toMatchObject({ ok: true, topic, lag: 0 });
     expect(health.body.checks.kafka.dead_letters_since_start).toMatchObject({ tombstone: 1, 'invalid-utf8': 1 });
     expect(health.body.checks.kafka.messages_per_second).toBeGreaterThan(0);
-    const metrics = await request(wh.app.getHttpServer()).get('/metrics');
+    const metrics = await wh.http().get('/metrics');
     expect(metrics.text).toMatch(/tallyhouse_kafka_consumer_lag\{topic="[^"]+",partition="\d"\} 0/);
     expect(metrics.text).toMatch(/tallyhouse_dead_letters_total\{source="kafka",kind="tombstone"\} 1/);
   }, 90_000);
@@ -146,15 +145,12 @@ describe('Kafka consumer', () => {
     try {
       await producer.send({ topic, messages: events.map((e) => ({ key: e.contact_id, value: JSON.stringify(e) })) });
       await waitFor(
-        async () =>
-          /tallyhouse_kafka_insert_failures_total [1-9]/.test(
-            (await request(wh.app.getHttpServer()).get('/metrics')).text,
-          ),
+        async () => /tallyhouse_kafka_insert_failures_total [1-9]/.test((await wh.http().get('/metrics')).text),
         60_000,
         'a failed insert to be counted',
       );
       expect(await lag()).toBeGreaterThan(0);
-      const health = await request(wh.app.getHttpServer()).get('/health');
+      const health = await wh.http().get('/health');
       expect(health.body.checks.kafka.last_error).toMatch(/Too many parts/);
     } finally {
       await wh.ch.command(`ALTER TABLE events RESET SETTING parts_to_throw_insert`, { tag: 'test' });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
@@ -226,7 +225,7 @@ describe('account-usage report', () => {
   });
 
   it('serves JSON and CSV over HTTP and names the bad parameter with a 400', async () => {
-    const http = request(ctx.wh.app.getHttpServer());
+    const http = ctx.wh.http();
     const list = await http.get('/v1/reports');
     expect(list.body.reports.map((r: { name: string }) => r.name)).toContain('account-usage');
     const usage = list.body.reports.find((r: { name: string }) => r.name === 'account-usage');

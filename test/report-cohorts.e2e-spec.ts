@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
@@ -108,9 +107,9 @@ describe('cohorts report', () => {
   });
 
   it('rejects an unknown cohort_by with a 400 naming it', async () => {
-    const res = await request(ctx.wh.app.getHttpServer()).get(
-      `/v1/reports/cohorts?tenant=${TENANT}&from=2026-07-01&to=2026-08-01&cohort_by=birthday`,
-    );
+    const res = await ctx.wh
+      .http()
+      .get(`/v1/reports/cohorts?tenant=${TENANT}&from=2026-07-01&to=2026-08-01&cohort_by=birthday`);
     expect(res.status).toBe(400);
     expect(res.body.field).toBe('cohort_by');
   });

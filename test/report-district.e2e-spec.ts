@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight, localParts, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
@@ -173,9 +172,9 @@ describe('district reports', () => {
     });
     const got = await run('district-newsgroups', { from, to, interval: 'month' });
     expect(got.rows).toEqual(want);
-    const bad = await request(ctx.wh.app.getHttpServer()).get(
-      `/v1/reports/district-newsgroups?tenant=${TENANT}&from=${from}&to=${to}&interval=hour`,
-    );
+    const bad = await ctx.wh
+      .http()
+      .get(`/v1/reports/district-newsgroups?tenant=${TENANT}&from=${from}&to=${to}&interval=hour`);
     expect({ status: bad.status, field: bad.body.field }).toEqual({ status: 400, field: 'interval' });
   });
 

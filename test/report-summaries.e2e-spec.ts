@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ReportParams, ReportService } from '@tallyhouse/reports';
 import { RollupJob } from '@tallyhouse/rollups';
 import { rollupSource } from '../libs/reports/src/rollup-source';
@@ -64,7 +63,7 @@ const late = logins(12, 40, Date.UTC(2026, 9, 10), Date.UTC(2026, 9, 12));
 
 let wh: TestWarehouse;
 const send = async (events: Login[]) => {
-  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
+  const res = await wh.http().post('/v1/events').send(events);
   expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
 };
 const signIns = (interval: string) =>

@@ -3,7 +3,13 @@ import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messageEvents, type TestEvent } from './support/events';
-import { isRunning, startWarehouseProcess, stopProcess, waitHealthy } from './support/warehouse-process';
+import {
+  createAdminKey,
+  isRunning,
+  startWarehouseProcess,
+  stopProcess,
+  waitHealthy,
+} from './support/warehouse-process';
 
 describe('a restarted warehouse', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tallyhouse-restart-'));
@@ -18,15 +24,18 @@ describe('a restarted warehouse', () => {
 
   it('keeps every accepted event after SIGTERM and after SIGKILL, and still recognises them as duplicates', async () => {
     const batch = messageEvents(2_000, { tenant: 'durable', contacts: 300 });
+    const key = createAdminKey(dataDir);
+    expect(key).toMatch(/^th_[0-9a-f]{8}_/);
+    const authorization = `Bearer ${key}`;
     const post = (events: unknown[]) =>
       fetch(`${base}/v1/events`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization },
         body: JSON.stringify(events),
       }).then((r) => r.json() as Promise<{ accepted: number; duplicates: number }>);
     type Row = { type: string; events: number; contacts: number };
     const stats = () =>
-      fetch(`${base}/v1/stats?tenant=durable&from=2026-09-01&to=2026-12-01`)
+      fetch(`${base}/v1/stats?tenant=durable&from=2026-09-01&to=2026-12-01`, { headers: { authorization } })
         .then((r) => r.json() as Promise<{ rows: Row[] }>)
         .then((s) => s.rows.map(({ type, events, contacts }) => ({ type, events, contacts })));
     // The same figures computed directly from what was sent.

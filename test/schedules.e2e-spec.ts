@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import request from 'supertest';
 import { ScheduleRunner, ScheduleTicker, type Schedule, type ScheduleRun } from '@tallyhouse/schedule';
 import { verifyWebhookSignature } from '../libs/schedule/src/delivery';
 import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
@@ -39,7 +38,7 @@ let hookServer: Server;
 let hookUrl: string;
 let wh: TestWarehouse;
 let folder: string;
-const http = () => request(wh.app.getHttpServer());
+const http = () => wh.http();
 
 beforeAll(async () => {
   smtp = new SMTPServer({

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { RollupJob } from '@tallyhouse/rollups';
 import { ReportService } from '@tallyhouse/reports';
 import { startTestWarehouse, type TestWarehouse } from './warehouse-app';
@@ -58,7 +57,7 @@ export function loadedWarehouse(
 
 async function send(wh: TestWarehouse, events: readonly object[]): Promise<void> {
   if (events.length === 0) return;
-  const res = await request(wh.app.getHttpServer()).post('/v1/events').send(events);
+  const res = await wh.http().post('/v1/events').send(events);
   expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
 }
 

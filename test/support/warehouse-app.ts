@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import request from 'supertest';
+import { KeyStore, type Role } from '@tallyhouse/auth';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { createHttpApp } from '@tallyhouse/http';
 import { addReportPaths } from '@tallyhouse/reports';
@@ -11,6 +13,14 @@ export interface TestWarehouse {
   app: INestApplication;
   ch: ClickHouseService;
   dataDir: string;
+  /** An admin key made at start (every /v1 call needs a key). */
+  adminKey: string;
+  /** A new key of `role` (for `tenant`; admin keys have none). */
+  createKey(role: Role, tenant?: string, opts?: { expiresDays?: number; name?: string }): Promise<string>;
+  /** A supertest agent whose requests carry `Authorization: Bearer key` (the admin key by default). */
+  http(key?: string): ReturnType<typeof request.agent>;
+  /** Requests without any Authorization header. */
+  anonymous(): ReturnType<typeof request.agent>;
   close(): Promise<void>;
 }
 
@@ -38,10 +48,26 @@ export async function startTestWarehouse(env: Record<string, string> = {}): Prom
   );
   const app = await createHttpApp(WarehouseModule, 'test', { document: addReportPaths });
   await app.init();
+  const keys = app.get(KeyStore);
+  const createKey: TestWarehouse['createKey'] = async (role, tenant, opts = {}) =>
+    (
+      await keys.create({
+        role,
+        tenant: role === 'admin' ? null : (tenant ?? null),
+        name: opts.name ?? `test ${role}${tenant ? ` of ${tenant}` : ''}`,
+        expiresDays: opts.expiresDays,
+        createdBy: 'test',
+      })
+    ).key;
+  const adminKey = await createKey('admin');
   return {
     app,
     ch: app.get(ClickHouseService),
     dataDir,
+    adminKey,
+    createKey,
+    http: (key = adminKey) => request.agent(app.getHttpServer()).set('Authorization', `Bearer ${key}`),
+    anonymous: () => request.agent(app.getHttpServer()),
     async close() {
       await app.close();
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });

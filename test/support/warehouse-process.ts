@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -49,3 +49,22 @@ export const stopProcess = (child: ChildProcess, signal: NodeJS.Signals) =>
 
 export const isRunning = (child: ChildProcess | undefined): child is ChildProcess =>
   !!child && child.exitCode === null && child.signalCode === null;
+
+/** The first admin key of a data directory, made by the CLI as its owner (before a warehouse owns it). */
+export function createAdminKey(dataDir: string): string {
+  return execFileSync(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      'apps/warehouse/src/cli.ts',
+      'keys',
+      'create',
+      '--role',
+      'admin',
+    ],
+    { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', KAFKA_BROKERS: '' }, encoding: 'utf8' },
+  ).trim();
+}

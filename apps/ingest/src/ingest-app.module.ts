@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '@tallyhouse/auth';
 import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
 import { IngestHttpModule, KafkaIngestModule } from '@tallyhouse/ingest';
@@ -10,6 +11,6 @@ import { ObservabilityModule } from '@tallyhouse/observability';
  * consumer group (each has its own staging table); rollups and reports run in apps/reports.
  */
 @Module({
-  imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, IngestHttpModule, KafkaIngestModule],
+  imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, AuthModule, IngestHttpModule, KafkaIngestModule],
 })
 export class IngestAppModule {}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AuthModule } from '@tallyhouse/auth';
 import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
 import { ObservabilityModule } from '@tallyhouse/observability';
@@ -7,6 +8,7 @@ import { ExportsModule } from '@tallyhouse/exports';
 import { ReportSchedulesModule } from '@tallyhouse/schedule';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
+import { SqlModule } from '@tallyhouse/sql';
 
 /**
  * The scaled-out reports process, against a ClickHouse server: rollup reads,
@@ -15,6 +17,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
  */
 @Module({
   imports: [
+    AuthModule,
     AppConfigModule,
     ObservabilityModule,
     ClickHouseModule,
@@ -23,6 +26,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     ReportsModule,
     ExportsModule,
     ReportSchedulesModule,
+    SqlModule,
   ],
 })
 export class ReportsAppModule {}

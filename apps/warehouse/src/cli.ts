@@ -5,6 +5,14 @@ import { demoCommand, importCommand, migrateCommand, rollupCommand } from './cli
 import { UsageError } from './cli/context';
 import { deadLettersListCommand, deadLettersReplayCommand, type ReplayOptions } from './cli/dead-letter-commands';
 import { kafkaProduceDemoCommand } from './cli/kafka-commands';
+import {
+  keysCreateCommand,
+  keysListCommand,
+  keysRevokeCommand,
+  tenantsAddCommand,
+  tenantsListCommand,
+  type KeyCreateOptions,
+} from './cli/auth-commands';
 import { exportCommand, type ExportOptions } from './cli/export-commands';
 import { reportCommand } from './cli/report-commands';
 import {
@@ -24,6 +32,7 @@ import {
 // The CLI never loads demo data on start nor runs the scheduler.
 process.env.DEMO_DATA = 'false';
 process.env.ROLLUP_SCHEDULER = 'false';
+process.env.SCHEDULES_ENABLED = 'false';
 
 let exitCode = 0;
 const run =
@@ -122,6 +131,7 @@ program
   .option('--out <file>', 'file to write')
   .option('--reason <text>', 'why the data is exported (kept in the audit trail)')
   .option('--password <password>', 'encrypt the xlsx: Excel and LibreOffice ask for it')
+  .option('--key <key>', 'act as this API key (default TALLYHOUSE_KEY; none: the data directory owner)')
   .allowUnknownOption()
   .action(run((name: string, params: string[], opts: ExportOptions) => exportCommand(name, opts, params)));
 
@@ -130,7 +140,8 @@ schedule
   .command('list')
   .description('schedules with their next run')
   .option('--tenant <id>', 'only this tenant')
-  .action(run((opts: { tenant?: string }) => scheduleListCommand(opts)));
+  .option('--key <key>', 'act as this API key (default TALLYHOUSE_KEY)')
+  .action(run((opts: { tenant?: string; key?: string }) => scheduleListCommand(opts)));
 schedule
   .command('add')
   .description(
@@ -148,12 +159,49 @@ schedule
   .option('--webhook <url>', 'deliver to this URL')
   .option('--webhook-secret <secret>', 'HMAC secret for the webhook signature')
   .option('--owner <email>', 'told by email when a run fails')
+  .option('--key <key>', 'act as this API key (default TALLYHOUSE_KEY)')
   .action(run((opts: ScheduleAddOptions) => scheduleAddCommand(opts)));
 schedule
   .command('run')
   .description('run a schedule now and deliver it; exit 1 when a delivery failed')
   .argument('<id>', 'schedule id (see `schedule list`)')
-  .action(run((id: string) => scheduleRunCommand(id)));
+  .option('--key <key>', 'act as this API key (default TALLYHOUSE_KEY)')
+  .action(run((id: string, opts: { key?: string }) => scheduleRunCommand(id, opts)));
+
+const keys = program
+  .command('keys')
+  .description('API keys: create (shown once), list, revoke. Runs as the data directory owner (no key needed)');
+keys
+  .command('create')
+  .description('create a key and print it once: keys create --role admin | --role manager --tenant T')
+  .requiredOption('--role <role>', 'admin, manager, analyst, viewer or ingest')
+  .option('--tenant <id>', 'the tenant (every role but admin)')
+  .option('--name <name>', 'who or what uses the key')
+  .option('--expires-days <days>', 'the key stops working after this many days')
+  .action(run((opts: KeyCreateOptions) => keysCreateCommand(opts)));
+keys
+  .command('list')
+  .description('keys: prefix, role, tenant, status, expiry, name (never the key)')
+  .option('--tenant <id>', 'only this tenant')
+  .action(run((opts: { tenant?: string }) => keysListCommand(opts)));
+keys
+  .command('revoke')
+  .description('revoke a key at once (other processes within KEY_CACHE_SECONDS)')
+  .argument('<prefix>', 'the key prefix, th_xxxxxxxx')
+  .action(run((prefix: string) => keysRevokeCommand(prefix)));
+
+const tenants = program.command('tenants').description('tenants: add (or rename / re-zone), list');
+tenants
+  .command('add')
+  .description('add a tenant: tenants add ID --name "Name" --tz Europe/Berlin')
+  .argument('<id>', 'tenant id')
+  .option('--name <name>', 'display name (default: the id)')
+  .option('--tz <zone>', 'home time zone (default UTC)')
+  .action(run((id: string, opts: { name?: string; tz?: string }) => tenantsAddCommand(id, opts)));
+tenants
+  .command('list')
+  .description('every tenant with its home zone')
+  .action(run(() => tenantsListCommand()));
 
 program
   .command('kafka')

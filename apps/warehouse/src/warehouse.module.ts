@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AuthModule } from '@tallyhouse/auth';
 import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
 import { DemoModule } from '@tallyhouse/demo';
@@ -9,6 +10,7 @@ import { ExportsModule } from '@tallyhouse/exports';
 import { ReportSchedulesModule } from '@tallyhouse/schedule';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
+import { SqlModule } from '@tallyhouse/sql';
 
 /** The all-in-one process: ingest (HTTP, and Kafka when KAFKA_BROKERS is set), rollups and the API on one engine (the embedded default). */
 @Module({
@@ -16,6 +18,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     AppConfigModule,
     ObservabilityModule,
     ClickHouseModule,
+    AuthModule,
     ScheduleModule.forRoot(),
     IngestHttpModule,
     KafkaIngestModule,
@@ -23,6 +26,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     ReportsModule,
     ExportsModule,
     ReportSchedulesModule,
+    SqlModule,
     DemoModule,
   ],
 })

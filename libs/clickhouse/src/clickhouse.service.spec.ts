@@ -74,6 +74,24 @@ describe(ClickHouseService.name, () => {
     expect(await rows('SELECT count() AS c FROM t')).toEqual([{ c: 4 }]);
   });
 
+  it("never hands a failed query's rows to the next call (the embedded engine keeps them in its buffer)", async () => {
+    const failing = sut.query(
+      `SELECT number, throwIf(number = 30000) AS boom FROM numbers(100000) SETTINGS max_block_size = 1000`,
+      { tag: 'test' },
+    );
+    // Issued at the same time as the failing query, and after it: each gets its own rows only.
+    const [next, after] = [rows('SELECT 7 AS x'), failing.catch(() => rows('SELECT 8 AS y'))];
+    await expect(failing).rejects.toBeInstanceOf(ClickHouseQueryError);
+    expect(await next).toEqual([{ x: 7 }]);
+    expect(await after).toEqual([{ y: 8 }]);
+    const limited = sut.query(`SELECT number FROM numbers(5000)`, {
+      tag: 'test',
+      settings: { max_result_rows: 1000, result_overflow_mode: 'throw' },
+    });
+    await expect(limited).rejects.toThrow(/Limit for result exceeded/);
+    expect(await rows('SELECT 9 AS z')).toEqual([{ z: 9 }]);
+  });
+
   it('passes values as typed parameters, never into the SQL text', async () => {
     const evil = "a' OR 1=1 --";
     const got = await sut.query<{ c: string }>('SELECT count() AS c FROM t WHERE tenant = {tenant:String}', {

@@ -25,6 +25,13 @@ export interface RetryPolicy {
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 5_000 };
 
+/** A result with its column names and engine types (the JSON format's meta). */
+export interface MetaResult<T> {
+  meta: { name: string; type: string }[];
+  data: T[];
+  rows: number;
+}
+
 /**
  * The one wrapper every ClickHouse call goes through: per-call settings that
  * cannot leak, a tag on every statement, typed errors, retries with backoff for
@@ -34,6 +41,10 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 
 export class ClickHouseService implements OnApplicationShutdown {
   private readonly logger = new Logger(ClickHouseService.name);
   private closed = false;
+  /** The embedded engine's calls, one after another (see lane()). */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Calls started and not finished: /health tells a busy engine from a dead one by it. */
+  inFlight = 0;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -51,6 +62,29 @@ export class ClickHouseService implements OnApplicationShutdown {
         query_params: options.params,
       });
       return result.json<T>();
+    });
+  }
+
+  /** Runs a SELECT and returns its rows with column names and types (JSON format). */
+  async queryWithMeta<T>(sql: string, options: CallOptions): Promise<MetaResult<T>> {
+    const statement = withSettings(sql, this.tagged(options));
+    return this.run(options, async () => {
+      const result = await this.client.query({ query: statement, format: 'JSON', query_params: options.params });
+      const body = await result.json<T>();
+      return { meta: body.meta ?? [], data: body.data, rows: body.rows ?? body.data.length };
+    });
+  }
+
+  /** Runs a statement and returns its output as text (TabSeparatedRaw: EXPLAIN, for example). */
+  async text(sql: string, options: CallOptions): Promise<string> {
+    const statement = withSettings(sql, this.tagged(options));
+    return this.run(options, async () => {
+      const result = await this.client.query({
+        query: statement,
+        format: 'TabSeparatedRaw',
+        query_params: options.params,
+      });
+      return result.text();
     });
   }
 
@@ -119,10 +153,48 @@ export class ClickHouseService implements OnApplicationShutdown {
     return { ...options.settings, log_comment: `tallyhouse:${options.tag}` };
   }
 
+  /**
+   * On the embedded engine calls run one at a time, and a failed call is
+   * followed by a drain before the next starts. Why: chDB runs one query at a
+   * time anyway, and a query that fails after producing rows (a limit, a
+   * throwIf, a timeout) leaves those rows in the session's output buffer, where
+   * the NEXT query's result picks them up (measured with chdb 3.4.0: a plain
+   * `SELECT 1` returned 30,000 rows of the failed query before its own). Without
+   * the drain, one caller's rows (another tenant's) would reach another caller.
+   * On a server every call has its own HTTP response: nothing to do.
+   */
+  private lane<T>(call: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    const done = () => {
+      this.inFlight--;
+    };
+    if (this.engine !== 'embedded') return call().finally(done);
+    const next = this.tail.then(async () => {
+      try {
+        return await call();
+      } catch (err) {
+        await this.drain();
+        throw err;
+      }
+    });
+    this.tail = next.catch(() => undefined);
+    return next.finally(done);
+  }
+
+  /** Reads and discards whatever a failed query left in the embedded session's output. */
+  private async drain(): Promise<void> {
+    try {
+      const result = await this.client.query({ query: "SELECT 'drained' AS drain", format: 'JSONEachRow' });
+      await result.text();
+    } catch (err) {
+      this.logger.warn(`drain after a failed query failed: ${(err as Error).message}`);
+    }
+  }
+
   private async run<T>(options: CallOptions, call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await call();
+        return await this.lane(call);
       } catch (raw) {
         const err = classifyError(raw, options.tag);
         const retryable = err instanceof ClickHouseUnavailableError && options.idempotent && !this.closed;

@@ -118,6 +118,26 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1024) KAFKA_MAX_MESSAGE_BYTES = 1024 * 1024;
   @Transform(toInt) @IsInt() @Min(3000) KAFKA_SESSION_TIMEOUT_MS = 30_000;
 
+  /** How long a process trusts a looked-up API key before reading it again (revocations elsewhere lag this much), s. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(300) KEY_CACHE_SECONDS = 5;
+  /** Bad keys presented per client address and minute before it gets 429 (requests without a key do not count). */
+  @Transform(toInt) @IsInt() @Min(1) AUTH_MAX_FAILURES_PER_MINUTE = 20;
+
+  /** Ad hoc SQL (POST /v1/sql): longest run before the engine cancels it, s. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600) SQL_MAX_EXECUTION_SECONDS = 10;
+  /** Most rows a query may return (more is an error, never a silent cut). */
+  @Transform(toInt) @IsInt() @Min(1) SQL_MAX_RESULT_ROWS = 100_000;
+  /** Most bytes of result a query may return. */
+  @Transform(toInt) @IsInt() @Min(1024) SQL_MAX_RESULT_BYTES = 100 * 1024 * 1024;
+  /** Most memory one query may use, bytes. */
+  @Transform(toInt) @IsInt() @Min(1024 * 1024) SQL_MAX_MEMORY_BYTES = 1024 * 1024 * 1024;
+  /** Most rows one query may read from tables. */
+  @Transform(toInt) @IsInt() @Min(1) SQL_MAX_ROWS_TO_READ = 200_000_000;
+  /** Longest query text, characters. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(1_000_000) SQL_MAX_QUERY_CHARS = 100_000;
+  /** Queries one tenant may run at once (more get 429). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(64) SQL_MAX_CONCURRENT_PER_TENANT = 2;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL = 'log';
 }
 

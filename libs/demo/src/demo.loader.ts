@@ -2,6 +2,7 @@ import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationB
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
 import { EventIngestService, type IncomingItem } from '@tallyhouse/ingest';
+import { DemoKeys } from './demo-keys';
 import { DEFAULT_DEMO_SEED, type DemoEvent, generateDemoEvents } from './generator';
 import { DEMO_TENANTS } from './tenants';
 
@@ -47,6 +48,7 @@ export class DemoLoader implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly ch: ClickHouseService,
     private readonly ingest: EventIngestService,
     private readonly config: AppConfig,
+    private readonly demoKeys: DemoKeys,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -77,6 +79,7 @@ export class DemoLoader implements OnApplicationBootstrap, BeforeApplicationShut
       this.logger.log('demo data already loaded (the events table is not empty); skipping');
       return null;
     }
+    await this.demoKeys.createIfNone();
     this.logger.log(
       `loading ${this.config.DEMO_EVENTS.toLocaleString('en-US')} demo events in the background (DEMO_DATA=false turns this off)`,
     );

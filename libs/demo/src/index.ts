@@ -9,3 +9,4 @@ export {
 } from './generator';
 export { DEMO_TENANTS, type DemoTenant } from './tenants';
 export { Prng } from './prng';
+export { DemoKeys } from './demo-keys';

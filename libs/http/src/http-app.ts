@@ -40,6 +40,11 @@ export async function createHttpApp(
     .setTitle(title)
     .setDescription('Engagement events in ClickHouse: ingest, rollups and reports.')
     .setVersion('0.1.0')
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      description: 'An API key (th_…): every /v1 route but signed links',
+    })
     .build();
   const extend = options.document ?? ((d: OpenAPIObject) => d);
   SwaggerModule.setup('docs', app, () => extend(SwaggerModule.createDocument(app, doc)));

@@ -1,11 +1,14 @@
 import { BadRequestException, Controller, Get, Headers, NotFoundException, Param, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, type Principal, REPORT_READERS, Roles, tenantFor } from '@tallyhouse/auth';
 import type { Response } from 'express';
 import { toCsv } from './report-csv';
 import { reportParameters } from './report-openapi';
 import { ReportParamError, ReportService, UnknownReportError } from './report.service';
 
 @ApiTags('reports')
+@ApiBearerAuth()
+@Roles(...REPORT_READERS)
 @Controller('v1/reports')
 export class ReportsController {
   constructor(private readonly reports: ReportService) {}
@@ -24,7 +27,7 @@ export class ReportsController {
         path: `/v1/reports/${r.name}`,
       })),
       common_parameters: {
-        tenant: 'tenant id (required)',
+        tenant: "tenant id (default: the key's tenant; an admin key must name one)",
         from: 'start, inclusive: YYYY-MM-DD (local midnight in tz) or an instant with offset on a quarter hour',
         to: 'end, exclusive: same forms as from',
         tz: "IANA time zone (default: the tenant's)",
@@ -51,8 +54,11 @@ export class ReportsController {
     @Query() query: Record<string, unknown>,
     @Headers('accept') accept: string | undefined,
     @Res() res: Response,
+    @CurrentPrincipal() who: Principal,
   ): Promise<void> {
     const { format, ...params } = query;
+    // The tenant comes from the key: a tenant key may not name another one.
+    params.tenant = tenantFor(who, params.tenant);
     if (format !== undefined && format !== 'json' && format !== 'csv') {
       throw new BadRequestException({ statusCode: 400, field: 'format', message: 'format must be json or csv' });
     }

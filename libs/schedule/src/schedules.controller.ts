@@ -14,7 +14,8 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, mayAccess, type Principal, Public, Roles, tenantFor } from '@tallyhouse/auth';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Request, Response } from 'express';
@@ -25,6 +26,8 @@ import { ScheduleStore } from './schedule.store';
 import { ScheduleNotFoundError, SchedulesService } from './schedules.service';
 
 @ApiTags('schedules')
+@ApiBearerAuth()
+@Roles('manager')
 @Controller('v1/schedules')
 export class SchedulesController {
   constructor(
@@ -37,19 +40,21 @@ export class SchedulesController {
   @ApiOperation({
     summary: 'Create a schedule: a report with a relative range, a cron and zone, a format, and delivery targets',
   })
-  async create(@Body() body: unknown) {
+  async create(@Body() body: unknown, @CurrentPrincipal() who: Principal) {
     const dto = await parseBody(body);
+    dto.params.tenant = tenantFor(who, dto.params.tenant);
     return this.call(() => this.schedules.create(dto));
   }
 
   @Get()
   @ApiOperation({ summary: 'Schedules, with their next run' })
   @ApiQuery({ name: 'tenant', required: false })
-  async list(@Query('tenant') tenant?: string) {
-    return { schedules: await this.schedules.list(tenant ?? null) };
+  async list(@CurrentPrincipal() who: Principal, @Query('tenant') tenant?: string) {
+    return { schedules: await this.schedules.list(tenantFor(who, tenant, { adminMayOmit: true })) };
   }
 
   @Get('runs/:runId/file')
+  @Public() // authorised by its HMAC signature: recipients of a delivery have no key
   @ApiOperation({ summary: "Download a run's file through the signed link sent with it" })
   async runFile(
     @Param('runId') runId: string,
@@ -70,26 +75,33 @@ export class SchedulesController {
   }
 
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string) {
-    return this.call(() => this.schedules.get(id));
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() who: Principal) {
+    return this.call(() => this.owned(id, who));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id', new ParseUUIDPipe()) id: string) {
-    await this.call(() => this.schedules.remove(id));
+  async remove(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() who: Principal) {
+    await this.call(async () => this.schedules.remove((await this.owned(id, who)).id));
   }
 
   @Post(':id/run')
   @ApiOperation({ summary: 'Run now (for the range as of now); answers with the recorded run' })
-  async runNow(@Param('id', new ParseUUIDPipe()) id: string) {
-    return this.call(() => this.schedules.runNow(id));
+  async runNow(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() who: Principal) {
+    return this.call(async () => this.schedules.runNow((await this.owned(id, who)).id));
   }
 
   @Get(':id/runs')
   @ApiOperation({ summary: "Run history, newest first: status, timings, rows, each target's outcome, error" })
-  async runs(@Param('id', new ParseUUIDPipe()) id: string) {
-    return { runs: await this.call(() => this.schedules.runs(id)) };
+  async runs(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() who: Principal) {
+    return { runs: await this.call(async () => this.schedules.runs((await this.owned(id, who)).id)) };
+  }
+
+  /** The schedule if the caller may see it; another tenant's schedule is not found. */
+  private async owned(id: string, who: Principal) {
+    const schedule = await this.schedules.get(id);
+    if (!mayAccess(who, schedule.tenant)) throw new ScheduleNotFoundError(`no schedule ${id}`);
+    return schedule;
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

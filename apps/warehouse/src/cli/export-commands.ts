@@ -2,6 +2,8 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { EXPORT_FORMATS, ExportJobsService, type ExportFormat } from '@tallyhouse/exports';
 import { ReportParamError, UnknownReportError } from '@tallyhouse/reports';
+import { actorName } from '@tallyhouse/auth';
+import { authorize, cliPrincipal } from './auth-commands';
 import { out, UsageError, withContext } from './context';
 import { CliExportModule } from './modules';
 import { fmt, progressBar } from './progress';
@@ -11,6 +13,7 @@ export interface ExportOptions {
   out?: string;
   reason?: string;
   password?: string;
+  key?: string;
 }
 
 /**
@@ -29,6 +32,10 @@ export async function exportCommand(name: string, opts: ExportOptions, rawArgs: 
   const params = reportParams(rawArgs);
   const path = resolve(opts.out);
   return withContext(CliExportModule, async (app) => {
+    const who = await cliPrincipal(app, opts.key);
+    const tenant = authorize(who, ['manager'], params.tenant, 'export');
+    if (tenant !== undefined) params.tenant = tenant;
+    const actor = who.prefix === 'local' ? `cli:${userInfo().username}` : `cli:${actorName(who)}`;
     const bar = progressBar(`export ${name}`, 'rows');
     bar.start(100, 0, { done: '0', rate: '0' });
     const started = Date.now();
@@ -37,7 +44,7 @@ export async function exportCommand(name: string, opts: ExportOptions, rawArgs: 
         .get(ExportJobsService)
         .writeFile(
           { report: name, params, format, reason: opts.reason!, password: opts.password },
-          { actor: `cli:${userInfo().username}`, clientAddress: 'localhost' },
+          { actor, clientAddress: 'localhost' },
           path,
           (p) =>
             bar.update(p.fraction === null ? 0 : Math.floor(p.fraction * 100), {

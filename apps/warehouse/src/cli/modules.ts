@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AuthStoreModule } from '@tallyhouse/auth';
 import { ClickHouseModule, ClickHouseService, createClickHouseService, MigrationRunner } from '@tallyhouse/clickhouse';
 import { AppConfig, AppConfigModule } from '@tallyhouse/config';
 import { DemoModule } from '@tallyhouse/demo';
@@ -41,13 +43,27 @@ export class CliRollupModule {}
 export class CliDeadLettersModule {}
 
 /** `report`: the engine (migrations applied) and the report definitions. */
-@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ReportsModule] })
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, AuthStoreModule, ReportsModule] })
 export class CliReportModule {}
 
 /** `export`: the report definitions and the export writer (migrations applied). */
-@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ExportsModule] })
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, AuthStoreModule, ExportsModule] })
 export class CliExportModule {}
 
 /** `schedule`: schedules and their runner (no ticking: the CLI runs what it is told). */
-@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, ReportSchedulesModule] })
+// ScheduleModule for the ticker's registry; SCHEDULES_ENABLED=false (cli.ts) keeps it from ticking.
+@Module({
+  imports: [
+    AppConfigModule,
+    ObservabilityModule,
+    ClickHouseModule,
+    ScheduleModule.forRoot(),
+    AuthStoreModule,
+    ReportSchedulesModule,
+  ],
+})
 export class CliScheduleModule {}
+
+/** `keys` / `tenants`: the key and tenant stores (migrations applied). */
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, AuthStoreModule] })
+export class CliAuthModule {}

@@ -1,4 +1,6 @@
 import { REPORTS, ReportParamError, ReportService, toCsv, UnknownReportError } from '@tallyhouse/reports';
+import { REPORT_READERS } from '@tallyhouse/auth';
+import { authorize, cliPrincipal } from './auth-commands';
 import { out, UsageError, withContext } from './context';
 import { CliReportModule } from './modules';
 
@@ -13,9 +15,13 @@ export async function reportCommand(name: string | undefined, rawArgs: string[])
     return 0;
   }
   const { params, format } = parseParams(rawArgs);
+  const { key, ...reportParams } = params;
   return withContext(CliReportModule, async (app) => {
+    const who = await cliPrincipal(app, key);
+    const tenant = authorize(who, REPORT_READERS, reportParams.tenant, 'run reports');
+    if (tenant !== undefined) reportParams.tenant = tenant;
     try {
-      const result = await app.get(ReportService).run(name, params);
+      const result = await app.get(ReportService).run(name, reportParams);
       if (format === 'json') out(JSON.stringify(result, null, 2));
       else if (format === 'csv') process.stdout.write(toCsv(result.columns, result.rows));
       else {

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { ReportParamError, UnknownReportError } from '@tallyhouse/reports';
 import { CreateScheduleDto, SchedulesService, type DeliveryTarget } from '@tallyhouse/schedule';
+import { authorize, cliPrincipal } from './auth-commands';
 import { out, UsageError, withContext } from './context';
 import { CliScheduleModule } from './modules';
 
@@ -18,12 +19,17 @@ export interface ScheduleAddOptions {
   webhookSecret?: string;
   owner?: string;
   param?: string[];
+  key?: string;
 }
 
 /** `schedule list [--tenant T]`: every schedule with its next run. */
-export async function scheduleListCommand(opts: { tenant?: string }): Promise<number> {
+export async function scheduleListCommand(opts: { tenant?: string; key?: string }): Promise<number> {
   return withContext(CliScheduleModule, async (app) => {
-    const schedules = await app.get(SchedulesService).list(opts.tenant ?? null);
+    const who = await cliPrincipal(app, opts.key);
+    // A tenant key lists its own tenant; the owner and admin keys every tenant unless --tenant.
+    const tenant =
+      who.tenant === null ? (opts.tenant ?? null) : authorize(who, ['manager'], opts.tenant, 'list schedules');
+    const schedules = await app.get(SchedulesService).list(tenant ?? null);
     for (const s of schedules) {
       out(
         `${s.id}  ${s.tenant}  ${s.name}  ${s.report} ${s.range}  "${s.cron}" ${s.time_zone}  next ${s.next_run_at ?? '-'}`,
@@ -69,6 +75,9 @@ export async function scheduleAddCommand(opts: ScheduleAddOptions): Promise<numb
     throw new UsageError(`--${e.property.replace('_', '-')}: ${Object.values(e.constraints ?? {})[0]}`);
   }
   return withContext(CliScheduleModule, async (app) => {
+    const who = await cliPrincipal(app, opts.key);
+    const tenant = authorize(who, ['manager'], dto.params.tenant, 'add schedules');
+    if (tenant !== undefined) dto.params.tenant = tenant;
     try {
       const s = await app.get(SchedulesService).create(dto);
       out(`schedule ${s.id} created; next run ${s.next_run_at}`);
@@ -83,9 +92,12 @@ export async function scheduleAddCommand(opts: ScheduleAddOptions): Promise<numb
 }
 
 /** `schedule run ID`: runs it now and prints each target's outcome; exit 1 when the run failed. */
-export async function scheduleRunCommand(id: string): Promise<number> {
+export async function scheduleRunCommand(id: string, opts: { key?: string } = {}): Promise<number> {
   return withContext(CliScheduleModule, async (app) => {
-    const run = await app.get(SchedulesService).runNow(id);
+    const who = await cliPrincipal(app, opts.key);
+    const schedules = app.get(SchedulesService);
+    if (who.prefix !== 'local') authorize(who, ['manager'], (await schedules.get(id)).tenant, 'run schedules');
+    const run = await schedules.runNow(id);
     out(`run ${run.id}: ${run.status}, ${run.rows} rows, ${run.from} – ${run.to}`);
     for (const t of run.targets)
       out(`  ${t.ok ? 'ok    ' : 'FAILED'} ${t.target} (${t.attempts} attempts)${t.error ? `: ${t.error}` : ''}`);

@@ -24,7 +24,7 @@ export interface ExportJobRecord {
   expires_at: string | null;
 }
 
-type AuditRow = Omit<ExportAuditEntry, 'at'>;
+type AuditRow = Omit<ExportAuditEntry, 'at' | 'outcome'> & { outcome?: ExportAuditEntry['outcome'] };
 
 /** Export jobs and the audit trail in ClickHouse; instants as 'YYYY-MM-DD hh:mm:ss.sss' UTC. */
 @Injectable()
@@ -70,7 +70,7 @@ export class ExportJobStore {
   async history(tenant: string | null, limit: number): Promise<ExportAuditEntry[]> {
     const rows = await this.ch.query<ExportAuditEntry>(
       `SELECT toString(at) AS at, action, export_id, tenant_id, report, params, format, encrypted, reason, rows,
-              sha256, actor, client_address
+              sha256, actor, client_address, outcome
        FROM export_audit
        WHERE {tenant:String} = '' OR tenant_id = {tenant:String}
        ORDER BY at DESC LIMIT {limit:UInt32}`,

@@ -5,7 +5,7 @@ export type ExportStatus = 'queued' | 'running' | 'done' | 'failed' | 'expired';
 
 /** Who asked, from where: recorded with every export and download. */
 export interface ExportActor {
-  /** The caller's identity (an API key's prefix once keys exist; 'anonymous' before). */
+  /** The caller's identity: an API key's prefix and name, or cli:USER on the CLI. */
   actor: string;
   clientAddress: string;
 }
@@ -39,6 +39,8 @@ export interface ExportJob {
 export interface ExportAuditEntry {
   at: string;
   action: 'export' | 'download' | 'stream';
+  /** 'ok', or 'refused' when the key was not allowed to (reason then says why). */
+  outcome: 'ok' | 'refused';
   export_id: string;
   tenant_id: string;
   report: string;

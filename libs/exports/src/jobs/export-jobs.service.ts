@@ -169,6 +169,38 @@ export class ExportJobsService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
+  /**
+   * Records an export start or download the caller was refused (a role too
+   * low, another tenant's job): issue 6 wants refusals in the same trail.
+   */
+  async refused(
+    action: 'export' | 'download',
+    who: ExportActor,
+    what: { tenant: string; report?: string; exportId?: string; params?: Record<string, unknown> },
+    why: string,
+  ): Promise<void> {
+    await this.store.audit({
+      action,
+      outcome: 'refused',
+      export_id: what.exportId ?? '',
+      tenant_id: what.tenant,
+      report: what.report ?? '',
+      params: what.params ? JSON.stringify(what.params) : '',
+      format: '',
+      encrypted: false,
+      reason: why,
+      rows: 0,
+      sha256: '',
+      actor: who.actor,
+      client_address: who.clientAddress,
+    });
+  }
+
+  /** The tenant a job belongs to, or null when there is no such job. */
+  async tenantOf(id: string): Promise<string | null> {
+    return (await this.store.get(id))?.tenant_id ?? null;
+  }
+
   history(tenant: string | null, limit = 100): Promise<ExportAuditEntry[]> {
     return this.store.history(tenant, limit);
   }

@@ -1,5 +1,6 @@
 import { BadRequestException, Controller, Get, Query, UsePipes, ValidationPipe } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, type Principal, REPORT_READERS, Roles, tenantFor } from '@tallyhouse/auth';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { StatsDto, StatsQueryDto } from './stats.dto';
 
@@ -13,6 +14,8 @@ interface StatsRow {
 }
 
 @ApiTags('stats')
+@ApiBearerAuth()
+@Roles(...REPORT_READERS)
 @Controller('v1/stats')
 export class StatsController {
   constructor(private readonly ch: ClickHouseService) {}
@@ -21,7 +24,9 @@ export class StatsController {
   @ApiOperation({ summary: 'Events and exact unique contacts per tenant and type, from the 15-minute rollup' })
   @ApiOkResponse({ type: StatsDto })
   @UsePipes(new ValidationPipe({ transform: true, forbidUnknownValues: true }))
-  async get(@Query() q: StatsQueryDto): Promise<StatsDto> {
+  async get(@Query() q: StatsQueryDto, @CurrentPrincipal() who: Principal): Promise<StatsDto> {
+    // A tenant key counts its own tenant only; an admin may leave tenant out for every tenant.
+    const tenant = tenantFor(who, q.tenant, { adminMayOmit: true });
     const to = q.to ? Date.parse(q.to) : Date.now();
     const from = q.from ? Date.parse(q.from) : to - 30 * 86_400_000;
     if (!(from < to))
@@ -33,10 +38,10 @@ export class StatsController {
       `SELECT tenant_id, type, sum(events) AS events, groupBitmapMerge(contacts) AS contacts
        FROM rollup_15m
        WHERE bucket >= toDateTime({from:UInt32}, 'UTC') AND bucket < toDateTime({to:UInt32}, 'UTC')
-         ${q.tenant ? 'AND tenant_id = {tenant:String}' : ''}
+         ${tenant ? 'AND tenant_id = {tenant:String}' : ''}
        GROUP BY tenant_id, type
        ORDER BY tenant_id, type`,
-      { tag: 'stats', params: { from: start / 1000, to: end / 1000, tenant: q.tenant }, idempotent: true },
+      { tag: 'stats', params: { from: start / 1000, to: end / 1000, tenant: tenant ?? undefined }, idempotent: true },
     );
     return {
       from: new Date(start).toISOString(),

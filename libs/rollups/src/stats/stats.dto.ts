@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsOptional, Matches } from 'class-validator';
 
 export class StatsQueryDto {
-  @ApiPropertyOptional({ description: 'Only this tenant (default: all)' })
+  @ApiPropertyOptional({ description: "Only this tenant (default: the key's tenant; every tenant for an admin key)" })
   @IsOptional()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'tenant must be a tenant id' })
   tenant?: string;

@@ -1,0 +1,9 @@
+export { AuthModule, AuthStoreModule } from './auth.module';
+export { CurrentPrincipal, Public, Roles, type AuthedRequest } from './auth.decorators';
+export { AuthRefusals, type Refusal } from './auth-refusals';
+export { KeyStore, type CreatedKey, type KeyInfo, type KeyCheck } from './key.store';
+export { TenantStore, TENANT_ID, isTimeZone, type Tenant } from './tenant.store';
+export { tenantFor, mayAccess, TenantForbiddenError } from './tenant-scope';
+export { ROLES, REPORT_READERS, actorName, isRole, type Principal, type Role } from './roles';
+export { parseJsonBody } from './body';
+export { writeKeysFile } from './keys-file';
