@@ -4,6 +4,7 @@ import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { ExportsModule } from '@tallyhouse/exports';
+import { WebPageModule } from '@tallyhouse/http';
 import { ReportSchedulesModule } from '@tallyhouse/schedule';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
@@ -23,6 +24,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     ReportsModule,
     ExportsModule,
     ReportSchedulesModule,
+    WebPageModule,
   ],
 })
 export class ReportsAppModule {}

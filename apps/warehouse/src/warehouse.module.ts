@@ -6,6 +6,7 @@ import { DemoModule } from '@tallyhouse/demo';
 import { IngestHttpModule, KafkaIngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { ExportsModule } from '@tallyhouse/exports';
+import { WebPageModule } from '@tallyhouse/http';
 import { ReportSchedulesModule } from '@tallyhouse/schedule';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
@@ -24,6 +25,7 @@ import { RollupsModule } from '@tallyhouse/rollups';
     ExportsModule,
     ReportSchedulesModule,
     DemoModule,
+    WebPageModule,
   ],
 })
 export class WarehouseModule {}

@@ -1,0 +1,30 @@
+import type { Cell, ColumnType } from './api/types';
+
+// Numbers in the browser's locale (undefined locale = the user's).
+const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+const percent = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
+
+export function formatNumber(value: number): string {
+  return Number.isInteger(value) ? integer.format(value) : decimal.format(value);
+}
+
+export function formatCell(value: Cell, type: ColumnType | string): string {
+  if (value === null || value === '') return '—';
+  if (type === 'percent') return percent.format(Number(value));
+  if (type === 'integer' || type === 'number') return formatNumber(Number(value));
+  if (/^U?Int|^Float|^Decimal/.test(type) && value !== '' && !Number.isNaN(Number(value))) {
+    return formatNumber(Number(value));
+  }
+  return String(value);
+}
+
+export function isNumericType(type: ColumnType | string): boolean {
+  return ['integer', 'number', 'percent'].includes(type) || /^(Nullable\()?(U?Int|Float|Decimal)/.test(type);
+}
+
+export function formatInstant(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
