@@ -13,10 +13,10 @@ function newest(path) {
   return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-const sources = ['src', 'index.html', 'vite.config.ts'].map((p) => join(web, p));
+const sources = ['src', 'index.html', 'vite.config.mts'].map((p) => join(web, p));
 if (!existsSync(built) || statSync(built).mtimeMs < Math.max(...sources.map(newest))) {
   console.log('building the web page (apps/web) …');
-  execFileSync('npx', ['vite', 'build', '--config', join(web, 'vite.config.ts'), '--logLevel', 'warn'], {
+  execFileSync('npx', ['vite', 'build', '--config', join(web, 'vite.config.mts'), '--logLevel', 'warn'], {
     stdio: 'inherit',
   });
 }

@@ -10,7 +10,7 @@ export function KeyForm({ message, onKey }: { message: string; onKey: (key: stri
   return (
     <main className="key-form">
       <h1>Tallyhouse</h1>
-      <form onSubmit={submit} aria-label="API key">
+      <form onSubmit={submit} aria-label="Sign in">
         <label htmlFor="api-key">API key</label>
         <input
           id="api-key"

@@ -14,6 +14,7 @@ export function useSession(): { session: Session; signIn: (key: string) => void;
 
   const check = useCallback(async () => {
     setSession({ state: 'loading' });
+    const keySent = apiKey.get() !== null;
     try {
       const me = await getJson<Me>('/v1/auth/me');
       setSession({ state: 'ready', me, keyless: false });
@@ -21,10 +22,9 @@ export function useSession(): { session: Session; signIn: (key: string) => void;
       if (err instanceof ApiError && err.status === 404) {
         setSession({ state: 'ready', me: OPEN_SERVER, keyless: true });
       } else if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-        // A stored key the server refused: say why; no key yet: just ask for one.
-        const hadKey = apiKey.get() !== null;
+        // A key the server refused: say why; no key yet: just ask for one.
         apiKey.clear();
-        setSession({ state: 'needs-key', message: hadKey ? err.message : '' });
+        setSession({ state: 'needs-key', message: keySent ? err.message : '' });
       } else {
         setSession({ state: 'needs-key', message: err instanceof Error ? err.message : String(err) });
       }

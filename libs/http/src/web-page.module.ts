@@ -4,7 +4,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** Where `npm run build:web` writes the page (apps/web/vite.config.ts). */
+/** Where `npm run build:web` writes the page (apps/web/vite.config.mts). */
 export const WEB_DIST_DIR = resolve(process.cwd(), 'apps/web/dist');
 
 // Paths the API owns: never answered with the page, so a wrong API path stays a JSON 404.

@@ -2,7 +2,7 @@ import { defineConfig } from 'vite';
 
 // No React plugin: Vite's own transform handles TSX (automatic runtime); the page needs no fast refresh in CI.
 export default defineConfig({
-  root: __dirname,
+  root: import.meta.dirname,
   base: '/',
   oxc: { jsx: { runtime: 'automatic' } },
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 2000 },
