@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -60,14 +60,15 @@ async function signedIn(key: string, viewport = SIZES.desktop): Promise<{ contex
   return { context, page };
 }
 
-// Runs in the browser (a string, as this project's TypeScript has no DOM types): each table row as
-// { column: raw value } from the cells' data-value attributes.
-const READ_TABLE = `[...document.querySelector('[data-testid=data-table]').querySelectorAll('tbody tr')].map((tr) =>
+// Runs in the browser (a string, as this project's TypeScript has no DOM types): each row of the
+// first table inside `scope` as { column: raw value } from the cells' data-value attributes.
+const readTable = (scope: string) => `[...document.querySelector(${JSON.stringify(`${scope} [data-testid=data-table]`)})
+  .querySelectorAll('tbody tr')].map((tr) =>
   Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.column, td.dataset.value])))`;
 
 /** Table cells as the page holds them (raw values; the shown text is formatted for the locale). */
-async function tableValues(page: Page): Promise<Row[]> {
-  return page.evaluate<Row[]>(READ_TABLE);
+async function tableValues(page: Page, scope = ''): Promise<Row[]> {
+  return page.evaluate<Row[]>(readTable(scope));
 }
 
 const asText = (rows: Row[]) =>
@@ -142,7 +143,7 @@ describe('the web page', () => {
         ['sql', `#/sql?tenant=${BRAND}`, 'sql-editor'],
         ['exports', `#/exports?tenant=${BRAND}`, ''],
         ['schedules', `#/schedules?tenant=${BRAND}`, ''],
-        ['health', `#/health?tenant=${BRAND}`, 'data-table'],
+        ['health', `#/health?tenant=${BRAND}`, 'health-checks'],
       ]) {
         await page.goto(`${base}/${hash}`);
         await page.getByRole('heading', { level: 1 }).waitFor();
@@ -205,6 +206,37 @@ describe('the web page', () => {
     const sheet = book.getWorksheet('Campaign')!;
     expect(sheet.rowCount - 1).toBe(summary.rows.filter((r) => r.kind === 'campaign').length);
     expect(await page.getByTestId('export-status').textContent()).toMatch(/Downloaded/);
+
+    // With a password the file is an encrypted Office container (OLE compound file), not a zip.
+    await page.getByLabel('Password (XLSX with password)').fill('correct horse battery');
+    const [locked] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'XLSX with password' }).click(),
+    ]);
+    const head = readFileSync(await locked.path())
+      .subarray(0, 4)
+      .toString('hex');
+    expect(head).toBe('d0cf11e0');
+    await context.close();
+  });
+
+  it('shows dead letters by reason with a sample on the ingest health page', async () => {
+    const bad = JSON.stringify([{ event_id: 'not-a-uuid', tenant_id: BRAND, type: 'message.sent' }]);
+    await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${keys().admin}` },
+      body: bad,
+    });
+    const dead = await api<{ total: number; reasons: { reason: string; sample: string }[] }>(
+      `/v1/dead-letters?tenant=${BRAND}`,
+    );
+    expect(dead.total).toBe(1);
+    const { context, page } = await signedIn(keys().admin);
+    await page.goto(`${base}/#/health?tenant=${BRAND}`);
+    await page.getByRole('region', { name: 'Dead letters' }).getByTestId('data-table').waitFor();
+    const rows = await tableValues(page, 'section[aria-label="Dead letters"]');
+    expect(rows).toEqual([expect.objectContaining({ reason: dead.reasons[0].reason, count: '1' })]);
+    expect(rows[0].sample).toContain('not-a-uuid');
     await context.close();
   });
 

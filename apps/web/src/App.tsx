@@ -50,6 +50,9 @@ function Shell({ me, keyless, onSignOut }: { me: Me; keyless: boolean; onSignOut
 
   return (
     <div className="shell">
+      <a className="skip" href="#content" onClick={skipToContent}>
+        Skip to content
+      </a>
       <header className="top">
         <a className="brand" href={routeHref(nav[0].path, carry)}>
           Tallyhouse
@@ -74,7 +77,7 @@ function Shell({ me, keyless, onSignOut }: { me: Me; keyless: boolean; onSignOut
           )}
         </div>
       </header>
-      <main>
+      <main id="content" tabIndex={-1}>
         {catalog.status === 'loading' && <Loading what="the reports" />}
         {catalog.status === 'error' && <ErrorNote error={catalog.error} />}
         {catalog.status === 'ok' && (
@@ -83,6 +86,12 @@ function Shell({ me, keyless, onSignOut }: { me: Me; keyless: boolean; onSignOut
       </main>
     </div>
   );
+}
+
+/** The hash holds the route, so the skip link moves focus instead of navigating. */
+function skipToContent(e: { preventDefault: () => void }) {
+  e.preventDefault();
+  document.getElementById('content')?.focus();
 }
 
 function Page(props: {

@@ -23,8 +23,16 @@ export function isNumericType(type: ColumnType | string): boolean {
   return ['integer', 'number', 'percent'].includes(type) || /^(Nullable\()?(U?Int|Float|Decimal)/.test(type);
 }
 
-export function formatInstant(iso: string | null | undefined): string {
+/** An instant in the browser's locale, in the given zone (the report's) or the browser's. */
+export function formatInstant(iso: string | null | undefined, timeZone?: string): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { timeZone, dateStyle: 'medium', timeStyle: 'short' });
+}
+
+const significant = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 3 });
+/** A rate or average, to three significant digits. */
+export function formatRate(value: number): string {
+  return significant.format(value);
 }

@@ -2,7 +2,7 @@ import { getJson } from '../api/client';
 import type { DeadLettersSummary, Health, Stats } from '../api/types';
 import { DataTable } from '../components/DataTable';
 import { Empty, ErrorNote, Loading } from '../components/States';
-import { formatNumber } from '../format';
+import { formatNumber, formatRate } from '../format';
 import { useAsync } from '../useAsync';
 
 /** Ingest health: each part of /health, events per day from /v1/stats, dead letters by reason with a sample. */
@@ -23,7 +23,7 @@ export function HealthPage({ tenant }: { tenant: string | null }) {
         {health.status === 'loading' && <Loading what="health" />}
         {health.status === 'error' && <ErrorNote error={health.error} />}
         {health.status === 'ok' && (
-          <ul className="checks">
+          <ul className="checks" data-testid="health-checks">
             {Object.entries(health.value.checks).map(([name, check]) => (
               <li key={name} className={check.ok ? 'ok' : 'failed'}>
                 <strong>
@@ -69,7 +69,8 @@ function EventRates({ stats }: { stats: Stats }) {
   return (
     <>
       <p>
-        {formatNumber(total)} events · {formatNumber(Math.round((total / seconds) * 100) / 100)} events/s on average
+        {formatNumber(total)} events · {formatRate(total / seconds)} events/s · {formatRate((total / seconds) * 86_400)}{' '}
+        events/day on average (Kafka's messages/s and lag are under Checks when a consumer runs)
       </p>
       <DataTable
         columns={[

@@ -88,7 +88,8 @@ function ReportBody({ result }: { result: ReturnType<typeof useAsync<ReportResul
   return (
     <section className="report-body" aria-label="Report" data-testid="report-body">
       <p className="hint">
-        {r.title} · {r.time_zone} · {formatInstant(r.from)} – {formatInstant(r.to)} (to exclusive)
+        {r.title} · {r.time_zone} · {formatInstant(r.from, r.time_zone)} – {formatInstant(r.to, r.time_zone)} (to
+        exclusive)
       </p>
       {r.rows.length === 0 ? (
         <Empty>No data for these filters.</Empty>

@@ -45,8 +45,8 @@ function funnel(rows: Row[]): ChartOption {
 function touchHistogram(rows: Row[]): ChartOption {
   return {
     tooltip: { trigger: 'axis', valueFormatter },
-    legend: {},
-    grid: { left: 50, right: 16, bottom: 40, top: 40 },
+    legend: { top: 0 },
+    grid: { left: 50, right: 16, bottom: 40, top: 56 },
     xAxis: {
       type: 'category',
       data: TOUCH_LABELS,
@@ -103,8 +103,8 @@ function linesOverTime(result: ReportResult): ChartOption {
   });
   return {
     tooltip: { trigger: 'axis', valueFormatter },
-    legend: { type: 'scroll' },
-    grid: { left: 50, right: 16, bottom: 30, top: 40 },
+    legend: { type: 'scroll', top: 0 },
+    grid: { left: 50, right: 16, bottom: 30, top: 56 },
     xAxis: { type: 'category', data: periods },
     yAxis: { type: 'value', name: metric?.name },
     series,
@@ -117,8 +117,8 @@ function bars(result: ReportResult): ChartOption {
   const counts = result.columns.filter((c) => c.type === 'integer').slice(0, 6);
   return {
     tooltip: { trigger: 'axis', valueFormatter },
-    legend: { type: 'scroll' },
-    grid: { left: 50, right: 16, bottom: 30, top: 40 },
+    legend: { type: 'scroll', top: 0 },
+    grid: { left: 50, right: 16, bottom: 30, top: 56 },
     xAxis: { type: 'category', data: result.rows.map((r, i) => (label ? String(r[label.name]) : `row ${i + 1}`)) },
     yAxis: { type: 'value' },
     series: counts.map((c) => ({ type: 'bar', name: c.name, data: result.rows.map((r) => num(r[c.name])) })),
