@@ -35,7 +35,13 @@ function funnel(rows: Row[]): ChartOption {
         minSize: '8%',
         left: '10%',
         width: '80%',
-        label: { show: true, formatter: (p) => `${p.name}: ${formatNumber(num(p.value))}` },
+        // Inside the bars: outside labels are cut off at phone width.
+        label: {
+          show: true,
+          position: 'inside',
+          color: '#fff',
+          formatter: (p) => `${p.name}: ${formatNumber(num(p.value))}`,
+        },
         data,
       },
     ],
