@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
@@ -71,6 +71,15 @@ async function tableValues(page: Page, scope = ''): Promise<Row[]> {
   return page.evaluate<Row[]>(readTable(scope));
 }
 
+/** A port nothing listens on: opened, then closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
 const asText = (rows: Row[]) =>
   rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v ?? '')])));
 
@@ -84,6 +93,9 @@ beforeAll(async () => {
     SCHEDULES_ENABLED: 'false',
     LOG_LEVEL: 'warn',
     KAFKA_BROKERS: '',
+    // A failing delivery fails at once rather than after its retries.
+    DELIVERY_ATTEMPTS: '1',
+    DELIVERY_BASE_DELAY_MS: '10',
   });
   app = await createHttpApp(WarehouseModule, 'test', { document: addReportPaths });
   standIn = installAuthStandIn(app, () => app.get(ClickHouseService));
@@ -237,6 +249,32 @@ describe('the web page', () => {
     const rows = await tableValues(page, 'section[aria-label="Dead letters"]');
     expect(rows).toEqual([expect.objectContaining({ reason: dead.reasons[0].reason, count: '1' })]);
     expect(rows[0].sample).toContain('not-a-uuid');
+    await context.close();
+  });
+
+  it('creates a schedule, runs it now, and marks the failed run', async () => {
+    const { context, page } = await signedIn(keys().admin);
+    await page.goto(`${base}/#/schedules?tenant=${BRAND}`);
+    await page.getByText('New schedule').click();
+    const form = page.getByRole('form', { name: 'New schedule' });
+    await form.getByLabel('Name').fill('Weekly usage to a closed port');
+    await form.getByLabel('Report').selectOption('account-usage');
+    await form.getByLabel('Range').selectOption('last_7_days');
+    await form.getByLabel('Deliver to').selectOption('webhook');
+    await form.getByLabel('URL').fill(`http://127.0.0.1:${await closedPort()}/hook`);
+    await form.getByRole('button', { name: 'Create schedule' }).click();
+    const item = page.locator('.schedule', { hasText: 'Weekly usage to a closed port' });
+    await item.waitFor();
+    const listed = await api<{ schedules: { name: string; params: Record<string, string> }[] }>(
+      `/v1/schedules?tenant=${BRAND}`,
+    );
+    expect(listed.schedules.map((x) => [x.name, x.params.tenant])).toEqual([['Weekly usage to a closed port', BRAND]]);
+
+    await item.getByRole('button', { name: 'Run now' }).click();
+    const failed = item.locator('tr.failed');
+    await failed.waitFor();
+    expect(await failed.textContent()).toMatch(/failed/);
+    expect(await failed.textContent()).toMatch(/manual/);
     await context.close();
   });
 
