@@ -80,6 +80,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** A report page whose figures are in and not being refetched. */
+const REPORT_READY = '[data-testid=report-body][aria-busy=false] [data-testid=data-table]';
+
 const asText = (rows: Row[]) =>
   rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v ?? '')])));
 
@@ -145,7 +148,7 @@ describe('the web page', () => {
       const { context, page } = await signedIn(keys().admin, viewport);
       for (const [name, hash] of pages) {
         await page.goto(`${base}/${hash}`);
-        await page.getByTestId('data-table').waitFor();
+        await page.locator(REPORT_READY).waitFor();
         await page.getByTestId('chart').waitFor();
         expect((await tableValues(page)).length).toBeGreaterThan(0);
         await page.waitForTimeout(300); // the chart's entry animation
@@ -170,12 +173,13 @@ describe('the web page', () => {
     const { context, page } = await signedIn(keys().admin);
     const params = `tenant=${BRAND}&from=2026-09-01&to=2026-12-01&interval=month`;
     await page.goto(`${base}/#/reports/usage?${params.replace('from', 'range=custom&from')}`);
-    await page.getByTestId('data-table').waitFor();
+    await page.locator(REPORT_READY).waitFor();
     const byPlatform = await api<ApiReport>(`/v1/reports/account-usage?${params}&group_by=platform`);
     expect(await tableValues(page)).toEqual(asText(byPlatform.rows));
 
     await page.getByLabel('Group by').selectOption('channel');
     await page.waitForFunction(`document.querySelector('th:nth-child(2)')?.textContent === 'channel'`);
+    await page.locator(REPORT_READY).waitFor();
     const byChannel = await api<ApiReport>(`/v1/reports/account-usage?${params}&group_by=channel`);
     expect(await tableValues(page)).toEqual(asText(byChannel.rows));
     expect(page.url()).toContain('group_by=channel');
@@ -194,7 +198,7 @@ describe('the web page', () => {
     await shared.goto(page.url());
     await shared.getByLabel('API key').fill(keys().admin);
     await shared.getByRole('button', { name: 'Open' }).click();
-    await shared.getByTestId('data-table').waitFor();
+    await shared.locator(REPORT_READY).waitFor();
     expect(await tableValues(shared)).toEqual(asText(byChannel.rows));
     await context.close();
   });
@@ -202,7 +206,7 @@ describe('the web page', () => {
   it('downloads the campaign report as XLSX through an export job, and the file opens', async () => {
     const { context, page } = await signedIn(keys().admin);
     await page.goto(`${base}/#/reports/campaigns?tenant=${BRAND}&range=custom&from=2026-10-01&to=2026-11-01`);
-    await page.getByTestId('data-table').waitFor();
+    await page.locator(REPORT_READY).waitFor();
     await page.getByLabel('Reason (required)').fill('web page test');
     const [download] = await Promise.all([
       page.waitForEvent('download'),

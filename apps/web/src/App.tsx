@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { getJson } from './api/client';
 import type { Me, ReportCatalog, Tenant } from './api/types';
 import { ErrorNote, Loading } from './components/States';
@@ -36,7 +36,15 @@ function Shell({ me, keyless, onSignOut }: { me: Me; keyless: boolean; onSignOut
 
   // An admin names the tenant (kept in the URL); any other key is its tenant.
   const tenant = isAdmin ? (route.query.get('tenant') ?? tenants[0]?.id ?? '') : null;
-  const tenantZone = tenants.find((t) => t.id === tenant)?.time_zone ?? '';
+  // The tenant's zone dates the presets ("last 7 days" ends today there); without GET /v1/tenants
+  // it is learnt from the first report answered in the tenant's default zone.
+  const [learntZones, setLearntZones] = useState<Record<string, string>>({});
+  const zoneKey = tenant ?? '';
+  const tenantZone = tenants.find((t) => t.id === tenant)?.time_zone || learntZones[zoneKey] || '';
+  const learnZone = useCallback(
+    (zone: string) => setLearntZones((z) => (z[zoneKey] === zone ? z : { ...z, [zoneKey]: zone })),
+    [zoneKey],
+  );
 
   const nav: NavItem[] = [
     ...REPORT_FAMILIES.map((f) => ({ path: `/reports/${f.slug}`, title: f.title })),
@@ -81,7 +89,15 @@ function Shell({ me, keyless, onSignOut }: { me: Me; keyless: boolean; onSignOut
         {catalog.status === 'loading' && <Loading what="the reports" />}
         {catalog.status === 'error' && <ErrorNote error={catalog.error} />}
         {catalog.status === 'ok' && (
-          <Page path={path} route={route} me={me} tenant={tenant} tenantZone={tenantZone} catalog={catalog.value} />
+          <Page
+            path={path}
+            route={route}
+            me={me}
+            tenant={tenant}
+            tenantZone={tenantZone}
+            onTenantZone={learnZone}
+            catalog={catalog.value}
+          />
         )}
       </main>
     </div>
@@ -100,9 +116,10 @@ function Page(props: {
   me: Me;
   tenant: string | null;
   tenantZone: string;
+  onTenantZone: (zone: string) => void;
   catalog: ReportCatalog;
 }) {
-  const { path, route, me, tenant, tenantZone, catalog } = props;
+  const { path, route, me, tenant, tenantZone, onTenantZone, catalog } = props;
   const family = REPORT_FAMILIES.find((f) => path === `/reports/${f.slug}`);
   if (family) {
     return (
@@ -113,6 +130,7 @@ function Page(props: {
         route={route}
         tenant={tenant}
         tenantZone={tenantZone}
+        onTenantZone={onTenantZone}
       />
     );
   }

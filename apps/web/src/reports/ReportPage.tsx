@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { getJson } from '../api/client';
 import type { ReportInfo, ReportResult } from '../api/types';
 import { Chart } from '../components/Chart';
@@ -19,10 +20,12 @@ interface Props {
   /** The tenant to send (admins pick one, '' until they do); null when the key decides. */
   tenant: string | null;
   tenantZone: string;
+  /** Told the zone a report ran in when no tz was asked for: the tenant's own. */
+  onTenantZone: (zone: string) => void;
 }
 
 /** A report family: which report, its filters (kept in the URL), the chart, the table, the downloads. */
-export function ReportPage({ family, catalog, route, tenant, tenantZone }: Props) {
+export function ReportPage({ family, catalog, route, tenant, tenantZone, onTenantZone }: Props) {
   const reports = family.reports.map((n) => catalog.find((r) => r.name === n)).filter((r) => r !== undefined);
   const info = reports.find((r) => r.name === route.query.get('report')) ?? reports[0];
   const values = filterValues(route, route.query.get('tz') || tenantZone, family.defaults);
@@ -34,6 +37,10 @@ export function ReportPage({ family, catalog, route, tenant, tenantZone }: Props
   }
   const key = JSON.stringify([info?.name, params]);
   const [result] = useAsync(() => getJson<ReportResult>(`/v1/reports/${info!.name}`, params), key);
+  const answeredZone = result.status === 'ok' && !params.tz ? result.value.time_zone : '';
+  useEffect(() => {
+    if (answeredZone) onTenantZone(answeredZone);
+  }, [answeredZone, onTenantZone]);
 
   if (!info) return <ErrorNote error={new Error(`the server has none of the reports ${family.reports.join(', ')}`)} />;
 
@@ -81,12 +88,14 @@ export function ReportPage({ family, catalog, route, tenant, tenantZone }: Props
 }
 
 function ReportBody({ result }: { result: ReturnType<typeof useAsync<ReportResult>>[0] }) {
-  if (result.status === 'loading') return <Loading what="the report" />;
+  if (result.status === 'loading' && !result.previous) return <Loading what="the report" />;
   if (result.status === 'error') return <ErrorNote error={result.error} />;
-  const r = result.value;
+  const r = result.status === 'ok' ? result.value : result.previous!;
+  const updating = result.status === 'loading';
   const option = chartFor(r);
   return (
-    <section className="report-body" aria-label="Report" data-testid="report-body">
+    <section className="report-body" aria-label="Report" aria-busy={updating} data-testid="report-body">
+      {updating && <Loading what="the new figures" />}
       <p className="hint">
         {r.title} · {r.time_zone} · {formatInstant(r.from, r.time_zone)} – {formatInstant(r.to, r.time_zone)} (to
         exclusive)
