@@ -135,6 +135,15 @@ describe('the web page', () => {
     await context.close();
   });
 
+  it('is served at / with index.html for page paths, while API paths and missing files stay 404', async () => {
+    const page = await fetch(`${base}/reports/usage`, { headers: { Accept: 'text/html' } });
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await page.text()).toContain('<div id="root">');
+    const api404 = await fetch(`${base}/v1/no-such-thing`, { headers: { Accept: 'text/html' } });
+    expect([api404.status, ((await api404.json()) as { statusCode: number }).statusCode]).toEqual([404, 404]);
+    expect((await fetch(`${base}/assets/no-such-file.js`)).status).toBe(404);
+  });
+
   it('changing a filter shows the numbers the API gives for those parameters, in the chart and the table', async () => {
     const { context, page } = await signedIn(keys().admin);
     const params = `tenant=${BRAND}&from=2026-09-01&to=2026-12-01&interval=month`;

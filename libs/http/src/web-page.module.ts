@@ -9,6 +9,7 @@ export const WEB_DIST_DIR = resolve(process.cwd(), 'apps/web/dist');
 
 // Paths the API owns: never answered with the page, so a wrong API path stays a JSON 404.
 const API_PATHS = /^\/(v1|docs|health|metrics)(\/|$|-)/;
+const FILE_LIKE = /\.[A-Za-z0-9]+$/;
 
 /**
  * The web page (apps/web) at `/`: its built files, and index.html for any other GET that asks for
@@ -30,7 +31,8 @@ class WebPageMount implements OnModuleInit {
     app.use((req: Request, res: Response, next: NextFunction) => {
       if (API_PATHS.test(req.path)) return next();
       files(req, res, () => {
-        if (req.method !== 'GET' || !req.accepts('html')) return next();
+        // A missing file (a path with an extension) stays a 404 rather than a page served as a script.
+        if (req.method !== 'GET' || FILE_LIKE.test(req.path) || !req.accepts('html')) return next();
         res.sendFile(index);
       });
     });
