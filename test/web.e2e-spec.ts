@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { DemoLoader } from '@tallyhouse/demo';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { WarehouseModule } from '../apps/warehouse/src/warehouse.module';
 import { installAuthStandIn, STAND_IN_KEYS, type StandIn } from './support/auth-stand-in';
 import { buildWebPage, launchChromium } from './support/browser';
+import { waitFor } from './support/wait';
 
 // The web page in Debian's Chromium against the warehouse with 60,000 demo events.
 
@@ -32,6 +34,10 @@ let base: string;
 let browser: Browser;
 let dataDir: string;
 let standIn: StandIn;
+// The warehouse consumes a topic of its own on the broker jest's global setup started.
+const brokers = process.env.KAFKA_BROKERS!;
+const topic = `web-${Date.now()}`;
+const kafka = new Kafka({ clientId: 'web-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
 
 /** The keys the page is opened with: the stand-in's until issue 7's key store is on this branch. */
 function keys(): { admin: string; viewer: string } {
@@ -88,6 +94,10 @@ const asText = (rows: Row[]) =>
 
 beforeAll(async () => {
   buildWebPage();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
+  await admin.disconnect();
   dataDir = mkdtempSync(join(tmpdir(), 'tallyhouse-web-'));
   Object.assign(process.env, {
     DATA_DIR: dataDir,
@@ -95,7 +105,10 @@ beforeAll(async () => {
     ROLLUP_SCHEDULER: 'false',
     SCHEDULES_ENABLED: 'false',
     LOG_LEVEL: 'warn',
-    KAFKA_BROKERS: '',
+    KAFKA_BROKERS: brokers,
+    KAFKA_TOPIC: topic,
+    KAFKA_GROUP: `g-${topic}`,
+    KAFKA_SESSION_TIMEOUT_MS: '10000',
     // A failing delivery fails at once rather than after its retries.
     DELIVERY_ATTEMPTS: '1',
     DELIVERY_BASE_DELAY_MS: '10',
@@ -228,6 +241,31 @@ describe('the web page', () => {
     const rows = await tableValues(page, 'section[aria-label="Dead letters"]');
     expect(rows).toEqual([expect.objectContaining({ reason: dead.reasons[0].reason, count: '1' })]);
     expect(rows[0].sample).toContain('not-a-uuid');
+    await context.close();
+  });
+
+  it("shows the Kafka consumer's lag, rate and dead letters by kind on the ingest health page", async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: 'k', value: '{"event_id": "not json' }] });
+    await producer.disconnect();
+    await waitFor(
+      async () => {
+        const dead = await api<{ reasons: { source: string }[] }>('/v1/dead-letters');
+        return dead.reasons.some((r) => r.source === 'kafka');
+      },
+      30_000,
+      'the Kafka dead letter',
+    );
+    const { context, page } = await signedIn(keys().admin);
+    await page.goto(`${base}/#/health`);
+    const panel = page.getByTestId('kafka');
+    await panel.waitFor();
+    await page.waitForFunction(
+      `document.querySelector('[data-testid=kafka]').textContent.includes('consuming ${topic}')`,
+    );
+    expect(await panel.textContent()).toMatch(/invalid-json 1/);
+    expect(await panel.textContent()).toMatch(/lag 0/);
     await context.close();
   });
 

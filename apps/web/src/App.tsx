@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { getJson } from './api/client';
 import type { Me, ReportCatalog, Tenant } from './api/types';
 import { ErrorNote, Loading } from './components/States';
@@ -10,8 +10,10 @@ import { ReportPage } from './reports/ReportPage';
 import { replaceQuery, routeHref, useRoute, type Route } from './route';
 import { SchedulesPage } from './schedules/SchedulesPage';
 import { canUseSql, loadTenants, useSession } from './session';
-import { SqlPage } from './sql/SqlPage';
 import { useAsync } from './useAsync';
+
+// The SQL editor (CodeMirror) is loaded only by those who open the SQL page.
+const SqlPage = lazy(() => import('./sql/SqlPage').then((m) => ({ default: m.SqlPage })));
 
 export function App() {
   const { session, signIn, signOut } = useSession();
@@ -136,7 +138,9 @@ function Page(props: {
   }
   if (path === '/sql') {
     return canUseSql(me.role) ? (
-      <SqlPage tenant={tenant} />
+      <Suspense fallback={<Loading what="the SQL editor" />}>
+        <SqlPage tenant={tenant} />
+      </Suspense>
     ) : (
       <ErrorNote error={new Error('SQL needs an analyst key.')} />
     );

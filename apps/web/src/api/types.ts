@@ -163,3 +163,16 @@ export interface Stats {
   to: string;
   rows: { tenant_id: string; type: string; events: number; contacts: number }[];
 }
+
+/** The `kafka` part of /health, when this process consumes Kafka. */
+export interface KafkaHealth {
+  ok: boolean;
+  topic: string;
+  group: string;
+  lag: number;
+  partitions: { partition: number; committed: number; end: number; lag: number }[];
+  messages_per_second: number;
+  dead_letters_since_start: Record<string, number>;
+  last_stored_at: string | null;
+  last_error: string | null;
+}

@@ -4,6 +4,7 @@ import { DataTable } from '../components/DataTable';
 import { Empty, ErrorNote, Loading } from '../components/States';
 import { formatNumber, formatRate } from '../format';
 import { useAsync } from '../useAsync';
+import { KafkaPanel } from './KafkaPanel';
 
 /** Ingest health: each part of /health, events per day from /v1/stats, dead letters by reason with a sample. */
 export function HealthPage({ tenant }: { tenant: string | null }) {
@@ -34,6 +35,10 @@ export function HealthPage({ tenant }: { tenant: string | null }) {
             ))}
           </ul>
         )}
+      </section>
+      <section aria-label="Kafka">
+        <h2>Kafka</h2>
+        {health.status === 'ok' && <KafkaPanel health={health.value} />}
       </section>
       <section aria-label="Events">
         <h2>Events, last 30 days</h2>
