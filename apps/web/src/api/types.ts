@@ -148,7 +148,7 @@ export interface ScheduleRun {
 /** GET /v1/dead-letters */
 export interface DeadLettersSummary {
   total: number;
-  reasons: { source: string; reason: string; count: number; last_at: string; sample: string }[];
+  reasons: { source: string; field: string; reason: string; count: number; last_at: string; sample: string }[];
 }
 
 /** GET /health: each part reports ok and what else it knows. */

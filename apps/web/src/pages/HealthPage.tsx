@@ -2,7 +2,7 @@ import { getJson } from '../api/client';
 import type { DeadLettersSummary, Health, Stats } from '../api/types';
 import { DataTable } from '../components/DataTable';
 import { Empty, ErrorNote, Loading } from '../components/States';
-import { formatNumber, formatRate } from '../format';
+import { formatInstant, formatNumber, formatRate } from '../format';
 import { useAsync } from '../useAsync';
 import { KafkaPanel } from './KafkaPanel';
 
@@ -30,7 +30,11 @@ export function HealthPage({ tenant }: { tenant: string | null }) {
                 <strong>
                   {name}: {check.ok ? 'ok' : 'failing'}
                 </strong>
-                <pre>{JSON.stringify({ ...check, ok: undefined }, null, 1)}</pre>
+                {name === 'kafka' ? (
+                  <p className="hint">see Kafka below</p>
+                ) : (
+                  <pre>{JSON.stringify({ ...check, ok: undefined }, null, 1)}</pre>
+                )}
               </li>
             ))}
           </ul>
@@ -56,11 +60,11 @@ export function HealthPage({ tenant }: { tenant: string | null }) {
           ) : (
             <DataTable
               caption={`${formatNumber(dead.value.total)} dead letters`}
-              columns={['source', 'reason', 'count', 'last_at', 'sample'].map((name) => ({
+              columns={['source', 'field', 'reason', 'count', 'last_at', 'sample'].map((name) => ({
                 name,
                 type: name === 'count' ? 'integer' : 'string',
               }))}
-              rows={dead.value.reasons}
+              rows={dead.value.reasons.map((r) => ({ ...r, last_at: formatInstant(r.last_at) }))}
             />
           ))}
       </section>
@@ -75,7 +79,7 @@ function EventRates({ stats }: { stats: Stats }) {
     <>
       <p>
         {formatNumber(total)} events · {formatRate(total / seconds)} events/s · {formatRate((total / seconds) * 86_400)}{' '}
-        events/day on average (Kafka's messages/s and lag are under Checks when a consumer runs)
+        events/day on average
       </p>
       <DataTable
         columns={[

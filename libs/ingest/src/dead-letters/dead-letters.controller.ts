@@ -5,6 +5,8 @@ import { ClickHouseService } from '@tallyhouse/clickhouse';
 /** One reason a message was refused, how often, and the latest raw sample of it. */
 export interface DeadLetterReason {
   source: string;
+  /** The event field at fault ('' when the whole message was unreadable). */
+  field: string;
   reason: string;
   count: number;
   last_at: string;
@@ -18,6 +20,7 @@ export interface DeadLettersSummary {
 
 interface ReasonRow {
   source: string;
+  field: string;
   reason: string;
   count: string;
   last_at: string;
@@ -31,7 +34,9 @@ export class DeadLettersController {
   constructor(private readonly ch: ClickHouseService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Dead letters grouped by source and reason, with the latest raw sample (1 KiB) of each' })
+  @ApiOperation({
+    summary: 'Dead letters grouped by source, field and reason, with the latest raw sample (1 KiB) of each',
+  })
   @ApiQuery({ name: 'tenant', required: false })
   @ApiQuery({ name: 'limit', required: false, description: 'reasons to list, 1-500, default 50' })
   async list(@Query('tenant') tenant?: string, @Query('limit') limit?: string): Promise<DeadLettersSummary> {
@@ -41,13 +46,18 @@ export class DeadLettersController {
     }
     const where = tenant ? 'WHERE tenant_id = {tenant:String}' : '';
     const rows = await this.ch.query<ReasonRow>(
-      `SELECT source, reason, count() AS count, max(received_at) AS last_at,
+      `SELECT source, field, reason, count() AS count, max(received_at) AS last_at,
               substring(argMax(raw, received_at), 1, 1024) AS sample
        FROM dead_letters ${where}
-       GROUP BY source, reason ORDER BY count DESC, reason LIMIT {limit:UInt32}`,
+       GROUP BY source, field, reason ORDER BY count DESC, field, reason LIMIT {limit:UInt32}`,
       { tag: 'dead-letters', params: { tenant: tenant ?? '', limit: n } },
     );
-    const reasons = rows.map((r) => ({ ...r, count: Number(r.count) }));
+    // DateTime64 comes back as 'YYYY-MM-DD hh:mm:ss.sss' in UTC; the API speaks ISO 8601.
+    const reasons = rows.map((r) => ({
+      ...r,
+      count: Number(r.count),
+      last_at: new Date(`${r.last_at.replace(' ', 'T')}Z`).toISOString(),
+    }));
     return { total: reasons.reduce((s, r) => s + r.count, 0), reasons };
   }
 }
