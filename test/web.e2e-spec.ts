@@ -191,6 +191,22 @@ describe('the web page', () => {
     await context.close();
   });
 
+  it("opens a campaign day by day from its row, with the API's daily figures and one line per step", async () => {
+    const { context, page } = await signedIn(keys().admin);
+    const params = `tenant=${BRAND}&from=2026-10-01&to=2026-11-01`;
+    await page.goto(`${base}/#/reports/campaigns?range=custom&${params}`);
+    await page.locator(REPORT_READY).waitFor();
+    await page.getByRole('link', { name: 'autumn-sale' }).click();
+    await page.waitForFunction(`document.querySelector('th:nth-child(3)')?.textContent === 'period'`);
+    await page.locator(REPORT_READY).waitFor();
+    const daily = await api<ApiReport>(`/v1/reports/campaign-performance?${params}&campaign=autumn-sale&view=daily`);
+    expect(daily.rows.length).toBeGreaterThan(0);
+    expect(await tableValues(page)).toEqual(asText(daily.rows));
+    const plotted = JSON.parse((await page.getByTestId('chart').getAttribute('data-series'))!) as { name: string }[];
+    expect(plotted.map((p) => p.name).slice(0, 4)).toEqual(['sent', 'viewed', 'clicked', 'goal']);
+    await context.close();
+  });
+
   it('downloads the campaign report as XLSX through an export job, and the file opens', async () => {
     const { context, page } = await signedIn(keys().admin);
     await page.goto(`${base}/#/reports/campaigns?tenant=${BRAND}&range=custom&from=2026-10-01&to=2026-11-01`);

@@ -9,8 +9,24 @@ export interface TableColumn {
 
 const MAX_ROWS = 1000;
 
+/** Makes one column's cells links (for example a campaign to its daily view). */
+export interface CellLink {
+  column: string;
+  href: (row: Row) => string | null;
+}
+
 /** Rows as a table: numbers right-aligned in the browser's locale; the header explains each column. */
-export function DataTable({ columns, rows, caption }: { columns: TableColumn[]; rows: Row[]; caption?: string }) {
+export function DataTable({
+  columns,
+  rows,
+  caption,
+  link,
+}: {
+  columns: TableColumn[];
+  rows: Row[];
+  caption?: string;
+  link?: CellLink;
+}) {
   const shown = rows.slice(0, MAX_ROWS);
   return (
     <div className="table-wrap" tabIndex={0} aria-label={caption ?? 'results'}>
@@ -35,7 +51,7 @@ export function DataTable({ columns, rows, caption }: { columns: TableColumn[]; 
                   data-value={row[c.name] ?? ''}
                   className={isNumericType(c.type) ? 'num' : undefined}
                 >
-                  {formatCell(row[c.name] ?? null, c.type)}
+                  <CellText row={row} column={c} link={link} />
                 </td>
               ))}
             </tr>
@@ -49,4 +65,10 @@ export function DataTable({ columns, rows, caption }: { columns: TableColumn[]; 
       )}
     </div>
   );
+}
+
+function CellText({ row, column, link }: { row: Row; column: TableColumn; link?: CellLink }) {
+  const text = formatCell(row[column.name] ?? null, column.type);
+  const href = link?.column === column.name ? link.href(row) : null;
+  return href ? <a href={href}>{text}</a> : <>{text}</>;
 }

@@ -2,10 +2,10 @@ import { useEffect } from 'react';
 import { getJson } from '../api/client';
 import type { ReportInfo, ReportResult } from '../api/types';
 import { Chart } from '../components/Chart';
-import { DataTable } from '../components/DataTable';
+import { DataTable, type CellLink } from '../components/DataTable';
 import { Empty, ErrorNote, Loading } from '../components/States';
 import { formatInstant } from '../format';
-import { replaceQuery, type Route } from '../route';
+import { replaceQuery, routeHref, type Route } from '../route';
 import { useAsync } from '../useAsync';
 import { presetRange, todayIn, type DatePreset } from './date-presets';
 import { ExportPanel } from './ExportPanel';
@@ -81,13 +81,13 @@ export function ReportPage({ family, catalog, route, tenant, tenantZone, onTenan
       </header>
       {tenant === '' && <Empty>Pick a tenant above.</Empty>}
       <ReportFilters parameters={info.parameters} values={values} zone={zone} onChange={change} />
-      <ReportBody result={result} />
+      <ReportBody result={result} link={drillDownLink(family, info.name, route)} />
       <ExportPanel report={info.name} params={params} />
     </article>
   );
 }
 
-function ReportBody({ result }: { result: ReturnType<typeof useAsync<ReportResult>>[0] }) {
+function ReportBody({ result, link }: { result: ReturnType<typeof useAsync<ReportResult>>[0]; link?: CellLink }) {
   if (result.status === 'loading' && !result.previous) return <Loading what="the report" />;
   if (result.status === 'error') return <ErrorNote error={result.error} />;
   const r = result.status === 'ok' ? result.value : result.previous!;
@@ -105,11 +105,26 @@ function ReportBody({ result }: { result: ReturnType<typeof useAsync<ReportResul
       ) : (
         <>
           {option && <Chart option={option} label={`${r.title} chart`} />}
-          <DataTable columns={r.columns} rows={r.rows} caption={r.title} />
+          <DataTable
+            columns={r.columns}
+            rows={r.rows}
+            caption={r.title}
+            link={r.columns.some((c) => c.name === 'period') ? undefined : link}
+          />
         </>
       )}
     </section>
   );
+}
+
+/** The link from a summary row to its closer view, keeping the other filters. */
+function drillDownLink(family: ReportFamily, report: string, route: Route): CellLink | undefined {
+  const drill = family.drillDown;
+  if (!drill || drill.report !== report) return undefined;
+  return {
+    column: drill.column,
+    href: (row) => routeHref(route.path, { ...Object.fromEntries(route.query), ...drill.params(row) }),
+  };
 }
 
 /** The filters as the URL has them; a preset (default: last 30 days) fills in from and to. */

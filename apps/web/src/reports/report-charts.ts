@@ -89,30 +89,37 @@ function cohortTriangle(rows: Row[]): ChartOption {
   };
 }
 
-/** The first count over time, one line per group (platform, channel, campaign, newsgroup …). */
+/**
+ * Over time: with several groups (platform, channel, campaign, newsgroup …) one line per group of
+ * the first count; with one group, one line per count (sent, viewed, clicked, goal …). A legend
+ * click hides or shows a line.
+ */
 function linesOverTime(result: ReportResult): ChartOption {
-  const metric = result.columns.find((c) => c.type === 'integer' || c.type === 'number');
+  const counts = result.columns.filter((c) => c.type === 'integer' || c.type === 'number');
   const groupColumn = result.columns.find((c) => c.type === 'string' && c.name !== 'period' && c.name !== 'kind');
   const periods = [...new Set(result.rows.map((r) => String(r.period)))].sort();
-  const groups = groupColumn ? [...new Set(result.rows.map((r) => String(r[groupColumn.name])))] : ['all'];
-  const series = groups.slice(0, 20).map((g) => {
+  const groups = groupColumn ? [...new Set(result.rows.map((r) => String(r[groupColumn.name])))] : [];
+  const line = (name: string, column: string, rows: Row[]) => {
     const byPeriod = new Map<string, number>();
-    for (const r of result.rows) {
-      if (groupColumn && String(r[groupColumn.name]) !== g) continue;
-      byPeriod.set(String(r.period), (byPeriod.get(String(r.period)) ?? 0) + num(metric ? r[metric.name] : 0));
-    }
-    return {
-      type: 'line' as const,
-      name: g === '' ? '(none)' : g,
-      data: periods.map((p) => byPeriod.get(p) ?? 0),
-    };
-  });
+    for (const r of rows) byPeriod.set(String(r.period), (byPeriod.get(String(r.period)) ?? 0) + num(r[column]));
+    return { type: 'line' as const, name, data: periods.map((p) => byPeriod.get(p) ?? 0) };
+  };
+  const perGroup = groups.length > 1;
+  const series = perGroup
+    ? groups.slice(0, 20).map((g) =>
+        line(
+          g === '' ? '(none)' : g,
+          counts[0]?.name ?? '',
+          result.rows.filter((r) => String(r[groupColumn!.name]) === g),
+        ),
+      )
+    : counts.slice(0, 5).map((c) => line(c.name, c.name, result.rows));
   return {
     tooltip: { trigger: 'axis', valueFormatter },
     legend: { type: 'scroll', top: 0 },
     grid: { left: 50, right: 16, bottom: 30, top: 56 },
     xAxis: { type: 'category', data: periods },
-    yAxis: { type: 'value', name: metric?.name },
+    yAxis: { type: 'value', name: perGroup ? counts[0]?.name : undefined },
     series,
   };
 }
