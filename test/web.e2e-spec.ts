@@ -62,7 +62,7 @@ async function signedIn(key: string, viewport = SIZES.desktop): Promise<{ contex
   await page.goto(base + '/');
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Open' }).click();
-  await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+  await page.locator('#content').waitFor();
   return { context, page };
 }
 
@@ -343,6 +343,23 @@ describe('the web page', () => {
     await page.goto(`${base}/#/sql`);
     await page.getByTestId('error').waitFor();
     expect(await page.getByRole('textbox', { name: 'SQL' }).count()).toBe(0);
+    await context.close();
+  });
+
+  it('answers the keyboard at phone width: Enter opens the menu and a page, arrow keys change a filter', async () => {
+    const { context, page } = await signedIn(keys().admin, SIZES.phone);
+    await page.goto(`${base}/#/reports/touch?tenant=himal-mobile`);
+    await page.locator(REPORT_READY).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Pages' }).isVisible()).toBe(false);
+    await page.getByRole('button', { name: /Customer touch/ }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'Cohorts' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Cohorts' }).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Pages' }).isVisible()).toBe(false);
+    await page.getByLabel('Interval').focus();
+    await page.keyboard.press('ArrowDown'); // a focused select changes with the arrow keys
+    await page.waitForFunction(`location.hash.includes('interval=')`);
     await context.close();
   });
 

@@ -56,6 +56,7 @@ function Shell({ me, keyless, onSignOut }: { me: Me; keyless: boolean; onSignOut
     { path: '/health', title: 'Ingest health' },
   ];
   const path = route.path === '/' ? nav[0].path : route.path;
+  const [menuOpen, setMenuOpen] = useState(false);
   const carry: Record<string, string> = isAdmin && tenant ? { tenant } : {};
 
   return (
@@ -67,9 +68,24 @@ function Shell({ me, keyless, onSignOut }: { me: Me; keyless: boolean; onSignOut
         <a className="brand" href={routeHref(nav[0].path, carry)}>
           Tallyhouse
         </a>
-        <nav aria-label="Pages">
+        {/* At phone width the pages fold behind this button (CSS shows it there only). */}
+        <button
+          type="button"
+          className="menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="pages-nav"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          ☰ {nav.find((n) => n.path === path)?.title ?? 'Pages'}
+        </button>
+        <nav id="pages-nav" aria-label="Pages" className={menuOpen ? 'open' : undefined}>
           {nav.map((n) => (
-            <a key={n.path} href={routeHref(n.path, carry)} aria-current={n.path === path ? 'page' : undefined}>
+            <a
+              key={n.path}
+              href={routeHref(n.path, carry)}
+              aria-current={n.path === path ? 'page' : undefined}
+              onClick={() => setMenuOpen(false)}
+            >
               {n.title}
             </a>
           ))}
