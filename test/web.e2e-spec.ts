@@ -121,8 +121,6 @@ beforeAll(async () => {
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   browser = await launchChromium();
-  rmSync(SCREENSHOTS, { recursive: true, force: true });
-  mkdirSync(SCREENSHOTS, { recursive: true });
 }, 180_000);
 
 afterAll(async () => {
@@ -365,6 +363,8 @@ describe('the web page', () => {
 
   // Last, so the export history, schedules and dead letters made above show in the screenshots.
   it('shows every page with its chart and table, at desktop and phone width (screenshots)', async () => {
+    rmSync(SCREENSHOTS, { recursive: true, force: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
     const pages = [
       ['campaigns', `#/reports/campaigns?tenant=${BRAND}`],
       ['usage', `#/reports/usage?tenant=${BRAND}`],
