@@ -1,29 +1,35 @@
 import ExcelJS from 'exceljs';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { DemoLoader } from '@tallyhouse/demo';
 import { createHttpApp } from '@tallyhouse/http';
 import { addReportPaths } from '@tallyhouse/reports';
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { WarehouseModule } from '../apps/warehouse/src/warehouse.module';
 import { installAuthStandIn, STAND_IN_KEYS, type StandIn } from './support/auth-stand-in';
 import { buildWebPage, launchChromium } from './support/browser';
 import { waitFor } from './support/wait';
+import {
+  asText,
+  closedPort,
+  REPORT_READY,
+  type Row,
+  signedIn as signedInTab,
+  SIZES,
+  tableValues,
+} from './support/web-page';
 
 // The web page in Debian's Chromium against the warehouse with 60,000 demo events.
 
 const SCREENSHOTS = join(__dirname, '..', 'test-output', 'screenshots');
-const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 375, height: 812 } };
 const BRAND = 'nordlicht-moda';
 const DISTRICT = 'maple-valley-sd';
 
-type Row = Record<string, string | number | null>;
 interface ApiReport {
   columns: { name: string }[];
   rows: Row[];
@@ -55,42 +61,7 @@ async function api<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** A page with the key entered in the form, as a user does once per tab. */
-async function signedIn(key: string, viewport = SIZES.desktop): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
-  const page = await context.newPage();
-  await page.goto(base + '/');
-  await page.getByLabel('API key').fill(key);
-  await page.getByRole('button', { name: 'Open' }).click();
-  await page.locator('#content').waitFor();
-  return { context, page };
-}
-
-// Runs in the browser (a string, as this project's TypeScript has no DOM types): each row of the
-// first table inside `scope` as { column: raw value } from the cells' data-value attributes.
-const readTable = (scope: string) => `[...document.querySelector(${JSON.stringify(`${scope} [data-testid=data-table]`)})
-  .querySelectorAll('tbody tr')].map((tr) =>
-  Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.column, td.dataset.value])))`;
-
-/** Table cells as the page holds them (raw values; the shown text is formatted for the locale). */
-async function tableValues(page: Page, scope = ''): Promise<Row[]> {
-  return page.evaluate<Row[]>(readTable(scope));
-}
-
-/** A port nothing listens on: opened, then closed again. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
-/** A report page whose figures are in and not being refetched. */
-const REPORT_READY = '[data-testid=report-body][aria-busy=false] [data-testid=data-table]';
-
-const asText = (rows: Row[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v ?? '')])));
+const signedIn = (key: string, viewport = SIZES.desktop) => signedInTab(browser, base, key, viewport);
 
 beforeAll(async () => {
   buildWebPage();
