@@ -61,7 +61,8 @@ async function api<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-const signedIn = (key: string, viewport = SIZES.desktop) => signedInTab(browser, base, key, viewport);
+const signedIn = (key: string, viewport = SIZES.desktop, locale?: string) =>
+  signedInTab(browser, base, key, viewport, locale);
 
 beforeAll(async () => {
   buildWebPage();
@@ -157,6 +158,22 @@ describe('the web page', () => {
     await shared.getByRole('button', { name: 'Open' }).click();
     await shared.locator(REPORT_READY).waitFor();
     expect(await tableValues(shared)).toEqual(asText(byChannel.rows));
+    await context.close();
+  });
+
+  it("formats numbers in the browser's locale, and says so when a range has no data", async () => {
+    const { context, page } = await signedIn(keys().admin, SIZES.desktop, 'de-DE');
+    const params = `tenant=${BRAND}&from=2026-10-01&to=2026-11-01`;
+    await page.goto(`${base}/#/reports/campaigns?range=custom&${params}`);
+    await page.locator(REPORT_READY).waitFor();
+    const summary = await api<ApiReport>(`/v1/reports/campaign-performance?${params}`);
+    const shown = await page.locator('td[data-column=view_rate]').first().textContent();
+    const rate = Number(summary.rows[0].view_rate);
+    expect(shown).toBe(new Intl.NumberFormat('de-DE', { style: 'percent', maximumFractionDigits: 1 }).format(rate));
+    expect(shown).toMatch(/\u00a0%$/); // German puts a no-break space before the percent sign
+
+    await page.goto(`${base}/#/reports/campaigns?tenant=${BRAND}&range=custom&from=2020-01-01&to=2020-02-01`);
+    await page.getByText('No data for these filters.').waitFor();
     await context.close();
   });
 

@@ -16,8 +16,9 @@ export async function signedIn(
   base: string,
   key: string,
   viewport = SIZES.desktop,
+  locale = 'en-US',
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const context = await browser.newContext({ viewport, locale, acceptDownloads: true });
   const page = await context.newPage();
   await page.goto(base + '/');
   await page.getByLabel('API key').fill(key);
