@@ -15,6 +15,9 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY clickhouse ./clickhouse
+COPY scripts ./scripts
+# The web page that apps/reports serves at /.
+RUN npm run build:web
 
 USER node
 EXPOSE 3000

@@ -25,6 +25,7 @@ export default defineConfig(
       'bench/out/**',
       'coverage/**',
       'test/.tmp/**',
+      'test-output/**',
       '.cache/**',
       // CommonJS tool configs (jest.config.js and the like).
       '*.config.js',
@@ -36,6 +37,22 @@ export default defineConfig(
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: nodeGlobals },
+  },
+  {
+    // The web page runs in the browser.
+    files: ['apps/web/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        history: 'readonly',
+        Headers: 'readonly',
+        HashChangeEvent: 'readonly',
+        ResizeObserver: 'readonly',
+      },
+    },
   },
   {
     rules: {

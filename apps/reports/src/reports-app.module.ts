@@ -5,6 +5,7 @@ import { ClickHouseModule } from '@tallyhouse/clickhouse';
 import { AppConfigModule } from '@tallyhouse/config';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { ExportsModule } from '@tallyhouse/exports';
+import { WebPageModule } from '@tallyhouse/http';
 import { ReportSchedulesModule } from '@tallyhouse/schedule';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
@@ -27,6 +28,7 @@ import { SqlModule } from '@tallyhouse/sql';
     ExportsModule,
     ReportSchedulesModule,
     SqlModule,
+    WebPageModule,
   ],
 })
 export class ReportsAppModule {}

@@ -7,6 +7,7 @@ import { DemoModule } from '@tallyhouse/demo';
 import { IngestHttpModule, KafkaIngestModule } from '@tallyhouse/ingest';
 import { ObservabilityModule } from '@tallyhouse/observability';
 import { ExportsModule } from '@tallyhouse/exports';
+import { WebPageModule } from '@tallyhouse/http';
 import { ReportSchedulesModule } from '@tallyhouse/schedule';
 import { ReportsModule } from '@tallyhouse/reports';
 import { RollupsModule } from '@tallyhouse/rollups';
@@ -28,6 +29,7 @@ import { SqlModule } from '@tallyhouse/sql';
     ReportSchedulesModule,
     SqlModule,
     DemoModule,
+    WebPageModule,
   ],
 })
 export class WarehouseModule {}

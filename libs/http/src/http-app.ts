@@ -56,6 +56,8 @@ export async function listen(app: INestApplication): Promise<string> {
   await app.listen(config.PORT, config.HOST);
   const url = await app.getUrl();
   const shown = url.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
-  new Logger('Tallyhouse').log(`API at ${shown}/v1  ·  docs at ${shown}/docs  ·  health at ${shown}/health`);
+  new Logger('Tallyhouse').log(
+    `web page at ${shown}/  ·  API at ${shown}/v1  ·  docs at ${shown}/docs  ·  health at ${shown}/health`,
+  );
   return shown;
 }
