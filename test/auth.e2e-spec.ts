@@ -27,6 +27,7 @@ const ALLOWED: Record<string, readonly Role[]> = {
   'POST /v1/events': ['ingest'],
   'GET /v1/events/schema': ['manager', 'analyst', 'viewer', 'ingest'],
   'GET /v1/stats': ['manager', 'analyst', 'viewer'],
+  'GET /v1/dead-letters': ['manager'],
   'GET /v1/reports': ['manager', 'analyst', 'viewer'],
   'GET /v1/reports/:name': ['manager', 'analyst', 'viewer'],
   'POST /v1/exports': ['manager'],

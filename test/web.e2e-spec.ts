@@ -4,14 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Browser } from 'playwright-core';
-import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { DemoLoader } from '@tallyhouse/demo';
 import { createHttpApp } from '@tallyhouse/http';
 import { addReportPaths } from '@tallyhouse/reports';
 import type { INestApplication } from '@nestjs/common';
 import { tmpdir } from 'node:os';
 import { WarehouseModule } from '../apps/warehouse/src/warehouse.module';
-import { installAuthStandIn, STAND_IN_KEYS, type StandIn } from './support/auth-stand-in';
+import { KeyStore } from '@tallyhouse/auth';
 import { buildWebPage, launchChromium } from './support/browser';
 import { waitFor } from './support/wait';
 import {
@@ -39,21 +38,14 @@ let app: INestApplication;
 let base: string;
 let browser: Browser;
 let dataDir: string;
-let standIn: StandIn;
+let testKeys: { admin: string; viewer: string };
 // The warehouse consumes a topic of its own on the broker jest's global setup started.
 const brokers = process.env.KAFKA_BROKERS!;
 const topic = `web-${Date.now()}`;
 const kafka = new Kafka({ clientId: 'web-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
 
-/** The keys the page is opened with: the stand-in's until issue 7's key store is on this branch. */
-function keys(): { admin: string; viewer: string } {
-  if (!standIn.realRoutes.has('/v1/auth/me')) return STAND_IN_KEYS;
-  const admin = process.env.WEB_TEST_ADMIN_KEY;
-  const viewer = process.env.WEB_TEST_VIEWER_KEY;
-  // AFTER THE AUTH MERGE: mint an admin and a viewer key here with the auth library's key service.
-  if (!admin || !viewer) throw new Error('auth is installed: create an admin and a viewer key in keys()');
-  return { admin, viewer };
-}
+/** The keys the page is opened with: an admin's, and a viewer's of the brand. */
+const keys = () => testKeys;
 
 async function api<T>(path: string): Promise<T> {
   const res = await fetch(base + path, { headers: { Authorization: `Bearer ${keys().admin}` } });
@@ -86,9 +78,11 @@ beforeAll(async () => {
     DELIVERY_BASE_DELAY_MS: '10',
   });
   app = await createHttpApp(WarehouseModule, 'test', { document: addReportPaths });
-  standIn = installAuthStandIn(app, () => app.get(ClickHouseService));
   await app.init();
-  standIn.activate(app);
+  const store = app.get(KeyStore);
+  const made = (role: 'admin' | 'viewer', tenant: string | null) =>
+    store.create({ role, tenant, name: `web test ${role}`, createdBy: 'test' }).then((k) => k.key);
+  testKeys = { admin: await made('admin', null), viewer: await made('viewer', BRAND) };
   await app.get(DemoLoader).load({ events: 60_000, seed: 8, now: new Date(Date.now() - 60_000) });
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

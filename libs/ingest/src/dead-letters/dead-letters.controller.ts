@@ -1,5 +1,6 @@
 import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, type Principal, Roles, tenantFor } from '@tallyhouse/auth';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 
 /** One reason a message was refused, how often, and the latest raw sample of it. */
@@ -27,8 +28,13 @@ interface ReasonRow {
   sample: string;
 }
 
-/** Read-only view of dead_letters for the ingest health page: grouped by reason, with a sample. */
+/**
+ * Read-only view of dead_letters for the ingest health page: grouped by reason, with a sample.
+ * Samples are raw producer bytes: managers see their tenant's, admins any tenant's or all.
+ */
 @ApiTags('events')
+@ApiBearerAuth()
+@Roles('manager')
 @Controller('v1/dead-letters')
 export class DeadLettersController {
   constructor(private readonly ch: ClickHouseService) {}
@@ -39,7 +45,12 @@ export class DeadLettersController {
   })
   @ApiQuery({ name: 'tenant', required: false })
   @ApiQuery({ name: 'limit', required: false, description: 'reasons to list, 1-500, default 50' })
-  async list(@Query('tenant') tenant?: string, @Query('limit') limit?: string): Promise<DeadLettersSummary> {
+  async list(
+    @CurrentPrincipal() who: Principal,
+    @Query('tenant') requested?: string,
+    @Query('limit') limit?: string,
+  ): Promise<DeadLettersSummary> {
+    const tenant = tenantFor(who, requested, { adminMayOmit: true });
     const n = limit === undefined ? 50 : Number(limit);
     if (!Number.isInteger(n) || n < 1 || n > 500) {
       throw new BadRequestException({ statusCode: 400, field: 'limit', message: 'limit must be 1 to 500' });
