@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { RollupJob } from '@tallyhouse/rollups';
 import { messageEvents, type TestEvent } from './support/events';
 import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
 
@@ -41,6 +42,10 @@ beforeAll(async () => {
     .post('/v1/events')
     .send([...eventsOf(A, A_EVENTS), ...eventsOf(B, B_EVENTS)]);
   expect(sent.body.accepted).toBe(A_EVENTS + B_EVENTS);
+  // One dead letter per tenant (an unknown type), and the daily/monthly summaries built for both.
+  const bad = [A, B].map((tenant) => ({ ...eventsOf(tenant, 1)[0], type: tenant === A ? 'A-bogus' : 'B-bogus' }));
+  expect((await wh.http().post('/v1/events').send(bad)).body.rejected).toBe(2);
+  await wh.app.get(RollupJob).runRange();
   analystA = await wh.createKey('analyst', A);
 }, 120_000);
 
@@ -187,7 +192,10 @@ const CASES: [string, string, Expectation][] = [
   ['WITH alias of B', `WITH '${B}' AS t SELECT count() FROM events WHERE tenant_id = t`, { rows: count(0) }],
   ['alias named system', 'SELECT count() FROM events AS system', { rows: count(A_EVENTS) }],
   ['the rollups', 'SELECT sum(events) FROM rollup_15m', { rows: count(A_EVENTS) }],
-  ['daily rollup FINAL', 'SELECT count() FROM rollup_daily FINAL', { rows: count(0) }],
+  ['daily rollup FINAL', 'SELECT sum(events) FROM rollup_daily FINAL', { rows: count(A_EVENTS) }],
+  ['monthly rollup FINAL', 'SELECT sum(events) FROM rollup_monthly FINAL', { rows: count(A_EVENTS) }],
+  ['dead letters', 'SELECT count() FROM dead_letters', { rows: count(1) }],
+  ['message funnel', 'SELECT uniqExact(contact_no) FROM message_funnel', { rows: count(20) }],
   // Comments, odd casing, homoglyphs.
   ['comments', 'SELECT /* system.tables */ count() -- FROM system.tables\nFROM events', { rows: count(A_EVENTS) }],
   ['comment splitting a name', 'SELECT * FROM system/**/./**/tables', { refused: /TABLE_NOT_ALLOWED|SYNTAX_ERROR/ }],
@@ -251,7 +259,7 @@ describe('POST /v1/sql by an analyst of tenant A', () => {
       expectation.rows(res.body.rows);
     }
     // Whatever happened, no row of B came back.
-    expect(JSON.stringify(res.body)).not.toMatch(/B-contact|B-campaign/);
+    expect(JSON.stringify(res.body)).not.toMatch(/B-contact|B-campaign|B-bogus/);
   });
 
   it('changed nothing: both tenants still hold all their events, no file was written', async () => {

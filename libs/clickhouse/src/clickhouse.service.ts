@@ -43,8 +43,6 @@ export class ClickHouseService implements OnApplicationShutdown {
   private closed = false;
   /** The embedded engine's calls, one after another (see lane()). */
   private tail: Promise<unknown> = Promise.resolve();
-  /** Calls started and not finished: /health tells a busy engine from a dead one by it. */
-  inFlight = 0;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -164,11 +162,7 @@ export class ClickHouseService implements OnApplicationShutdown {
    * On a server every call has its own HTTP response: nothing to do.
    */
   private lane<T>(call: () => Promise<T>): Promise<T> {
-    this.inFlight++;
-    const done = () => {
-      this.inFlight--;
-    };
-    if (this.engine !== 'embedded') return call().finally(done);
+    if (this.engine !== 'embedded') return call();
     const next = this.tail.then(async () => {
       try {
         return await call();
@@ -178,7 +172,7 @@ export class ClickHouseService implements OnApplicationShutdown {
       }
     });
     this.tail = next.catch(() => undefined);
-    return next.finally(done);
+    return next;
   }
 
   /** Reads and discards whatever a failed query left in the embedded session's output. */
