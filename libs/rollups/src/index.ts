@@ -4,3 +4,4 @@ export { RollupScheduler, ROLLUP_CRON_JOB } from './job/rollup.scheduler';
 export { RollupReader, type CompleteAsOf } from './job/rollup.reader';
 export type { Watermark } from './job/rollup-watermarks';
 export type { RollupRunSummary, RunRangeOptions, SummaryTable, TenantRollupSummary } from './job/rollup.types';
+export { CAMPAIGN_TABLE, campaignDayCurrent, funnelArrivals, type TypeArrival } from './job/campaign-summary';

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
 import { HealthService } from '@tallyhouse/observability';
+import { buildSendDays, CAMPAIGN_TABLE, campaignDayArrival, funnelArrivals } from './campaign-summary';
 import { RollupBuilder, type PeriodBuild } from './rollup-build';
 import { inRange, isStale, RollupPlanner, type TenantZone } from './rollup-plan';
 import type { PeriodState, RollupRunSummary, RunRangeOptions, SummaryTable, TenantRollupSummary } from './rollup.types';
@@ -125,6 +126,16 @@ export class RollupJob implements OnModuleInit {
         m.closed && !builtMonths.has(m.period) && (blocked.has(m.period) || isStale(m, tz, monthBuilds.get(m.period))),
     );
 
+    // Campaign send days: every closed day with sends, rebuilt when an arrival that can reach it is newer than its build.
+    const arrivals = await funnelArrivals(this.ch, tenant);
+    const sendHours = arrivals.filter((a) => a.type === 'message.sent');
+    const sendBuilds = await this.planner.builds(tenant, CAMPAIGN_TABLE);
+    const sendDays = plan.days
+      .filter((d) => sendHours.some((h) => h.hourMs < d.endMs && h.hourMs + 3_600_000 > d.startMs))
+      .map((d) => ({ ...d, arrivalMs: campaignDayArrival(arrivals, d.endMs) }))
+      .filter((d) => wanted(d, sendBuilds));
+    await buildSendDays(this.ch, tenant, tz, sendDays.map(toBuild), plan.readAtMs);
+
     const marks: Record<SummaryTable, number> = {
       rollup_daily: Math.min(plan.closedDaysEndMs, ...staleDays.map((d) => d.startMs)),
       rollup_monthly: Math.min(plan.closedMonthsEndMs, ...staleMonths.map((m) => m.startMs)),
@@ -135,6 +146,7 @@ export class RollupJob implements OnModuleInit {
       time_zone: tz,
       days: days.map((d) => d.period),
       months: months.map((m) => m.period),
+      campaign_days: sendDays.map((d) => d.period),
       watermarks: {
         rollup_daily: new Date(marks.rollup_daily).toISOString(),
         rollup_monthly: new Date(marks.rollup_monthly).toISOString(),

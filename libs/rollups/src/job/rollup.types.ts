@@ -20,6 +20,8 @@ export interface TenantRollupSummary {
   days: string[];
   /** Local months rebuilt in this run, 'YYYY-MM-01'. */
   months: string[];
+  /** Local send days whose campaign summary (campaign_send_daily) was rebuilt in this run. */
+  campaign_days: string[];
   /** Per table: the UTC instant up to which the table is complete (ISO 8601). */
   watermarks: Record<SummaryTable, string>;
 }
