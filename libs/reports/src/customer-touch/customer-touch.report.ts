@@ -1,9 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { EARLIEST_EVENT_MS } from '@tallyhouse/events';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsOptional, Matches } from 'class-validator';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams, toList } from '../report-params';
 import { rollupWhere } from '../rollup-sql';
+import { rollupSource } from '../rollup-source';
 
 export class CustomerTouchParams extends ReportParams {
   @ApiPropertyOptional({
@@ -89,16 +91,26 @@ export const CustomerTouchReport: ReportDefinition<CustomerTouchParams> = {
        GROUP BY segment, received`,
       { tag: 'report:customer-touch', params: values, idempotent: true },
     );
-    // Known contacts: anyone with an event before the end of the range, from the rollup's bitmaps.
+    // Known contacts: anyone with an event before the end of the range. Whole months and days
+    // from the summaries of the tenant's home zone (the zone only cuts the union into periods,
+    // so any zone gives the same set), rollup_15m for the rest; no filter narrows "known".
+    const [home] = await ch.query<{ time_zone: string }>(
+      `SELECT time_zone FROM tenants FINAL WHERE tenant_id = {tenant:String}`,
+      { tag: 'report:customer-touch:zone', params: { tenant: params.tenant }, idempotent: true },
+    );
+    const everything = Object.assign(new ReportParams(), { tenant: params.tenant });
+    const before = await rollupSource(
+      ch,
+      everything,
+      { tz: home?.time_zone || 'UTC', fromMs: EARLIEST_EVENT_MS, toMs: range.toMs },
+      'total',
+    );
     const known = await ch.query<KnownRow>(
       `SELECT segment, bitmapCardinality(groupBitmapMergeState(contacts)) AS known
-       FROM (
-         SELECT ${PLATFORM_CLASS} AS class, contacts FROM rollup_15m
-         WHERE tenant_id = {tenant:String} AND bucket < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
-       )
+       FROM (SELECT ${PLATFORM_CLASS} AS class, contacts FROM ${before.sql})
        ARRAY JOIN ['total', class] AS segment
        GROUP BY segment`,
-      { tag: 'report:customer-touch:known', params: values, idempotent: true },
+      { tag: 'report:customer-touch:known', params: before.values, idempotent: true },
     );
     const knownBy = new Map(known.map((k) => [k.segment, Number(k.known)]));
     return SEGMENTS.map((segment) => {
