@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { RollupJob } from '@tallyhouse/rollups';
-import { summarisedSendDays } from '../libs/reports/src/campaign-performance/campaign-summary-source';
+import { SEND_DAYS, summarisedDays } from '../libs/reports/src/summary-days';
 import { resolveRange } from '../libs/reports/src/report-range';
 import { localMidnight, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
@@ -207,7 +207,7 @@ describe('campaign-performance report', () => {
 describe('campaign-performance from the send-day summaries (campaign_send_daily)', () => {
   const tz = 'Europe/Berlin'; // the tenant's home zone: the job builds its send days here
   const range = { tz, from: '2026-09-05', to: '2026-10-05' };
-  const source = () => summarisedSendDays(ctx.wh.ch, TENANT, resolveRange(range, { maxDays: 731 }));
+  const source = () => summarisedDays(ctx.wh.ch, TENANT, resolveRange(range, { maxDays: 731 }), SEND_DAYS);
   const restate = async () => {
     const job = ctx.wh.app.get(RollupJob);
     job.settleMs = 0; // trust arrivals at once (the fixture's first build waited the default 30 s)
@@ -287,7 +287,12 @@ describe('campaign-performance from the send-day summaries (campaign_send_daily)
 
   it('a range that does not start at local midnight reads its partial day from the funnel', async () => {
     const from = '2026-09-05T06:30:00+02:00';
-    const partial = await summarisedSendDays(ctx.wh.ch, TENANT, resolveRange({ ...range, from }, { maxDays: 731 }));
+    const partial = await summarisedDays(
+      ctx.wh.ch,
+      TENANT,
+      resolveRange({ ...range, from }, { maxDays: 731 }),
+      SEND_DAYS,
+    );
     expect(partial.days).not.toContain('2026-09-05');
     expect(partial.days).toContain('2026-09-06');
     const result = await run({ ...range, from });

@@ -4,7 +4,7 @@ import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '.
 import { ReportParams } from '../report-params';
 import { periodExpr } from '../rollup-sql';
 import { share } from '../report-values';
-import { summarisedSendDays, type SendDays } from './campaign-summary-source';
+import { SEND_DAYS, summarisedDays, type SummarisedDays } from '../summary-days';
 
 const VIEWS = ['summary', 'daily', 'contacts', 'users'] as const;
 const KINDS = ['all', 'campaign', 'one-time'] as const;
@@ -190,10 +190,10 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
     const { funnel, values } = funnelQuery(ctx, params, null);
     const daily = params.view === 'daily';
     // A day's bitmaps cannot be split into hours: hourly periods come from the funnel alone.
-    const summary: SendDays =
+    const summary: SummarisedDays =
       daily && params.interval === 'hour'
         ? { days: [], builtMs: [], fallback: true }
-        : await summarisedSendDays(ch, params.tenant, ctx.range);
+        : await summarisedDays(ch, params.tenant, ctx.range, SEND_DAYS);
     const period = (column: string) => (daily ? periodExpr(params.interval, params.week_start, column) : "''");
     const filters = FILTERS(params);
     const branches: string[] = [];

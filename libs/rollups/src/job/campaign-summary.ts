@@ -62,15 +62,20 @@ interface ArrivalRow {
   last_ms: number | string;
 }
 
-/** The tenant's funnel-type arrivals later than `afterMs` (all of them with 0). */
-export async function funnelArrivals(ch: ClickHouseService, tenant: string, afterMs = 0): Promise<TypeArrival[]> {
+/** The tenant's arrivals of these types later than `afterMs` (all of them with 0). */
+export async function typeArrivals(
+  ch: ClickHouseService,
+  tenant: string,
+  types: readonly string[],
+  afterMs = 0,
+): Promise<TypeArrival[]> {
   const rows = await ch.query<ArrivalRow>(
     `SELECT type, toUnixTimestamp(hour) AS hour_s, toUnixTimestamp64Milli(max(last_ingested_at)) AS last_ms
      FROM type_arrivals
      WHERE tenant_id = {tenant:String} AND type IN {types:Array(String)}
      GROUP BY type, hour
      HAVING last_ms > {after:Int64}`,
-    { tag: 'rollups:funnel-arrivals', params: { tenant, types: FUNNEL_TYPES, after: afterMs }, idempotent: true },
+    { tag: 'rollups:type-arrivals', params: { tenant, types, after: afterMs }, idempotent: true },
   );
   return rows.map((r) => ({ type: r.type, hourMs: Number(r.hour_s) * 1000, lastMs: Number(r.last_ms) }));
 }
@@ -78,7 +83,7 @@ export async function funnelArrivals(ch: ClickHouseService, tenant: string, afte
 /** Most send days one INSERT ... SELECT builds: each statement reads the tenant's whole funnel once. */
 const DAYS_PER_INSERT = 100;
 
-export interface SendDayBuild {
+export interface DayBuild {
   period: string;
   startMs: number;
   endMs: number;
@@ -99,7 +104,7 @@ export async function buildSendDays(
   ch: ClickHouseService,
   tenant: string,
   tz: string,
-  days: readonly SendDayBuild[],
+  days: readonly DayBuild[],
   builtAtMs: number,
 ): Promise<void> {
   for (let i = 0; i < days.length; i += DAYS_PER_INSERT) {
@@ -150,23 +155,35 @@ export async function buildSendDays(
        GROUP BY day, s.campaign_id, s.message_id`,
       { tag: 'rollups:build-send-days', params },
     );
-    await ch.insertSelect(
-      'rollup_builds',
-      ['tenant_id', 'table_name', 'period', 'time_zone', 'source_arrival_at', 'built_at'],
-      `SELECT {tenant:String}, {table:String}, p.1, {tz:String}, fromUnixTimestamp64Milli(p.2, 'UTC'),
-              fromUnixTimestamp64Milli({built:Int64}, 'UTC')
-       FROM (SELECT arrayJoin(arrayZip({periods:Array(Date)}, {arrivals:Array(Int64)})) AS p)`,
-      {
-        tag: 'rollups:record-send-days',
-        params: {
-          tenant,
-          tz,
-          table: CAMPAIGN_TABLE,
-          built: builtAtMs,
-          periods: chunk.map((d) => d.period),
-          arrivals: chunk.map((d) => d.sourceArrivalMs),
-        },
-      },
-    );
+    await recordDays(ch, tenant, tz, CAMPAIGN_TABLE, chunk, builtAtMs);
   }
+}
+
+/** Records built days in rollup_builds with the build's own built_at (readers match rows to it). */
+export async function recordDays(
+  ch: ClickHouseService,
+  tenant: string,
+  tz: string,
+  table: string,
+  days: readonly DayBuild[],
+  builtAtMs: number,
+): Promise<void> {
+  await ch.insertSelect(
+    'rollup_builds',
+    ['tenant_id', 'table_name', 'period', 'time_zone', 'source_arrival_at', 'built_at'],
+    `SELECT {tenant:String}, {table:String}, p.1, {tz:String}, fromUnixTimestamp64Milli(p.2, 'UTC'),
+            fromUnixTimestamp64Milli({built:Int64}, 'UTC')
+     FROM (SELECT arrayJoin(arrayZip({periods:Array(Date)}, {arrivals:Array(Int64)})) AS p)`,
+    {
+      tag: 'rollups:record-days',
+      params: {
+        tenant,
+        tz,
+        table,
+        built: builtAtMs,
+        periods: days.map((d) => d.period),
+        arrivals: days.map((d) => d.sourceArrivalMs),
+      },
+    },
+  );
 }
