@@ -74,20 +74,18 @@ export const CustomerTouchReport: ReportDefinition<CustomerTouchParams> = {
     const where = rollupWhere(params, range, 'occurred_at');
     const typeFilter = params.message_type?.length ? 'AND channel IN {message_type:Array(String)}' : '';
     const values = { ...where.values, message_type: params.message_type ?? [] };
-    // Per contact (and per contact and platform class), how many notifications; then how many contacts per count.
+    // Per contact, how many notifications in all and per platform class (one pass, counters per
+    // class rather than a row per class); then how many contacts per count.
     const histogram = await ch.query<HistogramRow>(
-      `SELECT segment, least(received, 10) AS received, count() AS contacts
+      `SELECT segment, least(n, 10) AS received, count() AS contacts
        FROM (
-         SELECT contact_no, segment, sum(n) AS received
-         FROM (
-           SELECT contact_no, ${PLATFORM_CLASS} AS class, count() AS n
-           FROM events
-           WHERE ${where.sql} AND type = 'message.delivered' AND contact_no != 0 ${typeFilter}
-           GROUP BY contact_no, class
-         )
-         ARRAY JOIN ['total', class] AS segment
-         GROUP BY contact_no, segment
+         SELECT contact_no, count() AS total, countIf(platform = 'ios') AS ios, countIf(platform = 'android') AS android
+         FROM events
+         WHERE ${where.sql} AND type = 'message.delivered' AND contact_no != 0 ${typeFilter}
+         GROUP BY contact_no
        )
+       ARRAY JOIN ['total', 'ios', 'android', 'other'] AS segment, [total, ios, android, toUInt64(total - ios - android)] AS n
+       WHERE n > 0
        GROUP BY segment, received`,
       { tag: 'report:customer-touch', params: values, idempotent: true },
     );
