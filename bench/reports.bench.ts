@@ -247,10 +247,20 @@ export async function run(args: string[]): Promise<void> {
     const days = built.tenants.reduce((k, t) => k + t.days.length, 0);
     const months = built.tenants.reduce((k, t) => k + t.months.length, 0);
     const sendDays = built.tenants.reduce((k, t) => k + t.campaign_days.length, 0);
+    const resolvedDays = built.tenants.reduce((k, t) => k + t.resolved_days.length, 0);
     console.log(
-      `summaries for ${TENANT} in ${TZ}: ${days} days, ${months} months and ${sendDays} campaign send days built in ${buildS.toFixed(1)} s`,
+      `summaries for ${TENANT} in ${TZ}: ${days} days, ${months} months, ${sendDays} campaign send days and ` +
+        `${resolvedDays} resolution days built in ${buildS.toFixed(1)} s`,
     );
-    const tables = ['events', 'rollup_15m', 'rollup_daily', 'rollup_monthly', 'message_funnel', 'campaign_send_daily'];
+    const tables = [
+      'events',
+      'rollup_15m',
+      'rollup_daily',
+      'rollup_monthly',
+      'message_funnel',
+      'campaign_send_daily',
+      'resolved_daily',
+    ];
     for (const table of tables) {
       const [c] = await ch.query<{ rows: number | string }>(
         `SELECT count() AS rows FROM ${table} WHERE tenant_id = {tenant:String}`,
