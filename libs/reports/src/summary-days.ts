@@ -6,7 +6,6 @@ import {
   FUNNEL_TYPES,
   RESOLVED_TABLE,
   resolvedDayCurrent,
-  typeArrivals,
   type TypeArrival,
 } from '@tallyhouse/rollups';
 import type { ReportRange } from './report-range';
@@ -60,6 +59,12 @@ export interface SummarisedDays {
 
 const HOUR_MS = 3_600_000;
 
+interface ArrivalRow {
+  type: string;
+  hour_s: number | string;
+  last_ms: number | string;
+}
+
 interface BuildRow {
   day: string;
   time_zone: string;
@@ -99,7 +104,25 @@ export async function summarisedDays(
   const whole = builds.filter((b) => Number(b.start_s) * 1000 >= range.fromMs && Number(b.end_s) * 1000 <= range.toMs);
   if (whole.length === 0) return { days: [], builtMs: [], fallback: true };
   const minSource = Math.min(...whole.map((b) => Number(b.source_ms)));
-  const arrivals = await typeArrivals(ch, tenant, summary.types, minSource);
+  // One read of type_arrivals: the arrivals after the oldest build (can they reach a day?) and
+  // the hours of the range with row-type events (do rows fall outside the fresh days?).
+  const hours = await ch.query<ArrivalRow>(
+    `SELECT type, toUnixTimestamp(hour) AS hour_s, toUnixTimestamp64Milli(max(last_ingested_at)) AS last_ms
+     FROM type_arrivals
+     WHERE tenant_id = {tenant:String} AND type IN {types:Array(String)}
+     GROUP BY type, hour
+     HAVING last_ms > {after:Int64}
+         OR (type = {row_type:String} AND hour > fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') - INTERVAL 1 HOUR
+             AND hour < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC'))`,
+    {
+      tag: 'report:summary-day-arrivals',
+      params: { ...values, types: summary.types, after: minSource },
+      idempotent: true,
+    },
+  );
+  const arrivals: TypeArrival[] = hours
+    .map((h) => ({ type: h.type, hourMs: Number(h.hour_s) * 1000, lastMs: Number(h.last_ms) }))
+    .filter((a) => a.lastMs > minSource);
   const fresh = whole.filter((b) =>
     summary.current(
       { time_zone: b.time_zone, sourceArrivalMs: Number(b.source_ms) },
@@ -109,13 +132,7 @@ export async function summarisedDays(
     ),
   );
   // Rows outside the fresh days: any hour with row-type events whose part inside the range is not covered by them.
-  const rowHours = await ch.query<{ hour_s: number | string }>(
-    `SELECT DISTINCT toUnixTimestamp(hour) AS hour_s FROM type_arrivals
-     WHERE tenant_id = {tenant:String} AND type = {row_type:String}
-       AND hour > fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') - INTERVAL 1 HOUR
-       AND hour < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`,
-    { tag: 'report:summary-day-hours', params: values, idempotent: true },
-  );
+  const rowHours = hours.filter((h) => h.type === summary.rowType);
   const spans = fresh.map((b) => [Number(b.start_s) * 1000, Number(b.end_s) * 1000] as const);
   const coveredAt = (ms: number) => spans.find(([s, e]) => s <= ms && ms < e);
   const covered = (from: number, to: number): boolean => {
