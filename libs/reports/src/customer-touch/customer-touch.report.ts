@@ -102,6 +102,8 @@ export const CustomerTouchReport: ReportDefinition<CustomerTouchParams> = {
       everything,
       { tz: home?.time_zone || 'UTC', fromMs: EARLIEST_EVENT_MS, toMs: range.toMs },
       'total',
+      undefined,
+      { unionOnly: true },
     );
     const known = await ch.query<KnownRow>(
       `SELECT segment, bitmapCardinality(groupBitmapMergeState(contacts)) AS known
