@@ -53,6 +53,48 @@ const RANGE = `tenant_id = '${TENANT}' AND occurred_at >= toDateTime('${FROM} 00
 const byKey = (r: ReportResult, key: (row: ReportResult['rows'][number]) => string, value: string) =>
   new Map(r.rows.filter((row) => Number(row[value]) !== 0).map((row) => [key(row), Number(row[value])]));
 
+/**
+ * Campaign performance over raw events, per id and step: each contact's first send of a
+ * message in the range; viewed within 7 days of it, clicked after it, and the campaign's
+ * first goal within 30 days after a view. `period` keys a daily view (or '').
+ */
+const campaignRaw = (period: string) => `
+  SELECT concat(id, '|', period, '|', p.1) AS key, p.2 AS value
+  FROM (
+    SELECT if(s.campaign_id != '', s.campaign_id, s.message_id) AS id, ${period} AS period,
+           uniqExact(s.contact_id) AS sent,
+           uniqExactIf(s.contact_id, s.v IS NOT NULL AND s.v >= s.s AND s.v <= s.s + INTERVAL 7 DAY) AS viewed,
+           uniqExactIf(s.contact_id, s.c IS NOT NULL AND s.c >= s.s) AS clicked,
+           uniqExactIf(s.contact_id, s.v IS NOT NULL AND s.v >= s.s AND s.v <= s.s + INTERVAL 7 DAY
+                                     AND g.g >= s.s AND g.g <= s.s + INTERVAL 30 DAY) AS goal
+    FROM (
+      SELECT campaign_id, message_id, contact_id, minIf(occurred_at, type = 'message.sent') AS s,
+             minIf(toNullable(occurred_at), type = 'message.viewed') AS v,
+             minIf(toNullable(occurred_at), type = 'message.clicked') AS c
+      FROM events
+      WHERE tenant_id = '${TENANT}' AND type IN ('message.sent', 'message.viewed', 'message.clicked') AND message_id != ''
+      GROUP BY campaign_id, message_id, contact_id
+      HAVING countIf(type = 'message.sent') > 0
+         AND s >= toDateTime('${FROM} 00:00:00', '${TZ}') AND s < toDateTime('${TO} 00:00:00', '${TZ}')
+    ) AS s
+    LEFT JOIN (
+      SELECT campaign_id, if(campaign_id != '', '', message_id) AS mid, contact_id, min(occurred_at) AS g
+      FROM events WHERE tenant_id = '${TENANT}' AND type = 'goal.reached'
+      GROUP BY campaign_id, mid, contact_id
+    ) AS g ON g.campaign_id = s.campaign_id AND g.contact_id = s.contact_id AND g.mid = if(s.campaign_id = '', s.message_id, '')
+    GROUP BY id, period
+  )
+  ARRAY JOIN [('sent', sent), ('viewed', viewed), ('clicked', clicked), ('goal', goal)] AS p
+  WHERE p.2 != 0`;
+
+const campaignFigures = (r: ReportResult, period: (row: ReportResult['rows'][number]) => string) => {
+  const out = new Map<string, number>();
+  for (const row of r.rows)
+    for (const step of ['sent', 'viewed', 'clicked', 'goal'])
+      if (Number(row[step]) !== 0) out.set(`${row.id}|${period(row)}|${step}`, Number(row[step]));
+  return out;
+};
+
 const CASES: Case[] = [
   {
     name: 'account-usage: monthly unique contacts helped',
@@ -71,6 +113,24 @@ const CASES: Case[] = [
     figure: (r) => byKey(r, (row) => `${row.period}|${row.platform}`, 'unique_contacts'),
   },
   {
+    name: 'account-usage: monthly resolved conversations',
+    report: 'account-usage',
+    params: { interval: 'month' },
+    raw: `SELECT toString(toStartOfMonth(toTimeZone(r, '${TZ}'))) AS key, count() AS value
+          FROM (
+            SELECT conversation_id, maxIf(occurred_at, type = 'conversation.resolved') AS r,
+                   argMinIf(type, occurred_at, type IN ('conversation.message_in', 'conversation.message_out')) AS first,
+                   countIf(type = 'conversation.message_out') AS outbound
+            FROM events
+            WHERE tenant_id = '${TENANT}' AND conversation_id != '' AND type LIKE 'conversation.%'
+            GROUP BY conversation_id
+          )
+          WHERE r >= toDateTime('${FROM} 00:00:00', '${TZ}') AND r < toDateTime('${TO} 00:00:00', '${TZ}')
+            AND first = 'conversation.message_in' AND outbound > 0
+          GROUP BY key`,
+    figure: (r) => byKey(r, (row) => String(row.period), 'resolved_conversations'),
+  },
+  {
     name: 'district-sign-ins: weekly distinct users',
     report: 'district-sign-ins',
     params: { interval: 'week' },
@@ -79,20 +139,18 @@ const CASES: Case[] = [
     figure: (r) => byKey(r, (row) => String(row.period), 'users'),
   },
   {
-    name: 'campaign-performance: summary (viewed within 7 days)',
+    name: 'campaign-performance: summary (sent, viewed, clicked, goal)',
     report: 'campaign-performance',
     params: {},
-    raw: `SELECT campaign_id AS key, uniqExactIf(contact_id, v IS NOT NULL AND v >= s AND v <= s + INTERVAL 7 DAY) AS value
-          FROM (
-            SELECT campaign_id, message_id, contact_id,
-                   minIf(occurred_at, type = 'message.sent') AS s, minIf(toNullable(occurred_at), type = 'message.viewed') AS v
-            FROM events
-            WHERE tenant_id = '${TENANT}' AND type IN ('message.sent', 'message.viewed') AND message_id != ''
-            GROUP BY campaign_id, message_id, contact_id
-            HAVING countIf(type = 'message.sent') > 0
-               AND s >= toDateTime('${FROM} 00:00:00', '${TZ}') AND s < toDateTime('${TO} 00:00:00', '${TZ}')
-          ) GROUP BY key`,
-    figure: (r) => byKey(r, (row) => String(row.id), 'viewed'),
+    raw: campaignRaw("''"),
+    figure: (r) => campaignFigures(r, () => ''),
+  },
+  {
+    name: 'campaign-performance: daily (sent, viewed, clicked, goal)',
+    report: 'campaign-performance',
+    params: { view: 'daily', interval: 'day' },
+    raw: campaignRaw(`toString(toDate(toTimeZone(s.s, '${TZ}')))`),
+    figure: (r) => campaignFigures(r, (row) => String(row.period)),
   },
   {
     name: 'cohorts: monthly, by registration',
@@ -113,11 +171,25 @@ const CASES: Case[] = [
       ),
   },
   {
-    name: 'customer-touch (reads events itself)',
+    name: 'customer-touch: total histogram and known contacts',
     report: 'customer-touch',
     params: {},
-    raw: null,
-    figure: () => new Map(),
+    raw: `SELECT concat('total|', toString(n)) AS key, count() AS value
+          FROM (SELECT contact_id, least(count(), 10) AS n FROM events
+                WHERE ${RANGE} AND type = 'message.delivered' AND contact_id != '' GROUP BY contact_id)
+          GROUP BY n
+          UNION ALL
+          SELECT 'total|known' AS key, uniqExact(contact_id) AS value FROM events
+          WHERE tenant_id = '${TENANT}' AND occurred_at < toDateTime('${TO} 00:00:00', '${TZ}') AND contact_id != ''`,
+    figure: (r) => {
+      const total = r.rows.find((row) => row.segment === 'total');
+      const out = new Map<string, number>();
+      if (!total) return out;
+      out.set('total|known', Number(total.known_contacts));
+      for (let n = 1; n <= 10; n++)
+        out.set(`total|${n}`, Number(total[n === 10 ? 'received_10_or_more' : `received_${n}`]));
+      return new Map([...out].filter(([, v]) => v !== 0));
+    },
   },
 ];
 
@@ -174,8 +246,22 @@ export async function run(args: string[]): Promise<void> {
     const buildS = seconds(buildStarted);
     const days = built.tenants.reduce((k, t) => k + t.days.length, 0);
     const months = built.tenants.reduce((k, t) => k + t.months.length, 0);
-    console.log(`summaries for ${TENANT} in ${TZ}: ${days} days and ${months} months built in ${buildS.toFixed(1)} s`);
-    for (const table of ['events', 'rollup_15m', 'rollup_daily', 'rollup_monthly', 'message_funnel']) {
+    const sendDays = built.tenants.reduce((k, t) => k + t.campaign_days.length, 0);
+    const resolvedDays = built.tenants.reduce((k, t) => k + t.resolved_days.length, 0);
+    console.log(
+      `summaries for ${TENANT} in ${TZ}: ${days} days, ${months} months, ${sendDays} campaign send days and ` +
+        `${resolvedDays} resolution days built in ${buildS.toFixed(1)} s`,
+    );
+    const tables = [
+      'events',
+      'rollup_15m',
+      'rollup_daily',
+      'rollup_monthly',
+      'message_funnel',
+      'campaign_send_daily',
+      'resolved_daily',
+    ];
+    for (const table of tables) {
       const [c] = await ch.query<{ rows: number | string }>(
         `SELECT count() AS rows FROM ${table} WHERE tenant_id = {tenant:String}`,
         { tag: 'bench:count', params: { tenant: TENANT } },

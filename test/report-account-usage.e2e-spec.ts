@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ReportService } from '@tallyhouse/reports';
+import { RollupJob } from '@tallyhouse/rollups';
+import { resolveRange } from '../libs/reports/src/report-range';
+import { RESOLVED_DAYS, summarisedDays } from '../libs/reports/src/summary-days';
 import { localMidnight, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
 
@@ -266,5 +269,54 @@ describe('account-usage report', () => {
       expect(bad.body.message).toEqual(expect.any(String));
     }
     expect((await http.get('/v1/reports/nope?tenant=x&from=2026-01-01&to=2026-01-02')).status).toBe(404);
+  });
+});
+
+describe('account-usage resolved conversations from the daily summary (resolved_daily)', () => {
+  const tz = 'Europe/Berlin'; // the tenant's home zone
+  const range = { tz, from: '2026-10-20', to: '2026-11-10' };
+  const source = () => summarisedDays(ctx.wh.ch, TENANT, resolveRange(range, { maxDays: 731 }), RESOLVED_DAYS);
+  const restate = async () => {
+    const job = ctx.wh.app.get(RollupJob);
+    job.settleMs = 0; // trust arrivals at once (the fixture's build waited the default 30 s)
+    return job.runRange();
+  };
+  const expectEqual = async () => {
+    for (const [interval, groupBy] of [
+      ['day', 'platform'],
+      ['week', 'channel'],
+      ['month', ''],
+    ] as const) {
+      const result = await run({ ...range, interval, ...(groupBy ? { group_by: groupBy } : {}) });
+      expect(result.rows).toEqual(expected(events, tz, range.from, range.to, interval, groupBy || undefined));
+    }
+  };
+
+  it('reads whole current days from the summary; a late conversation event sends them back until the job restates them', async () => {
+    expect((await restate()).tenants[0].resolved_days.length).toBeGreaterThan(20);
+    const fresh = await source();
+    expect(fresh.days.length).toBeGreaterThan(15);
+    expect(fresh.fallback).toBe(false);
+    await expectEqual();
+
+    // A later resolution moves a conversation to another day.
+    const resolvedAt = (e: Ev) => Date.parse(e.occurred_at);
+    const last = events.find(
+      (e) => e.type === 'conversation.resolved' && resolvedAt(e) > Date.parse('2026-10-25T00:00:00Z'),
+    )!;
+    const late: Ev = {
+      ...last,
+      event_id: randomUUID(),
+      occurred_at: new Date(resolvedAt(last) + 3 * 86_400_000).toISOString(),
+    };
+    events.push(late);
+    const res = await request(ctx.wh.app.getHttpServer()).post('/v1/events').send([late]);
+    expect(res.body).toMatchObject({ accepted: 1, rejected: 0 });
+    expect((await source()).days).toEqual([]);
+    await expectEqual();
+
+    await restate();
+    expect((await source()).days).toEqual(fresh.days);
+    await expectEqual();
   });
 });

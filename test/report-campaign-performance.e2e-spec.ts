@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
+import { RollupJob } from '@tallyhouse/rollups';
+import { SEND_DAYS, summarisedDays } from '../libs/reports/src/summary-days';
+import { resolveRange } from '../libs/reports/src/report-range';
 import { localMidnight, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
 
@@ -197,5 +201,103 @@ describe('campaign-performance report', () => {
         goal: s.goal,
       });
     }
+  });
+});
+
+describe('campaign-performance from the send-day summaries (campaign_send_daily)', () => {
+  const tz = 'Europe/Berlin'; // the tenant's home zone: the job builds its send days here
+  const range = { tz, from: '2026-09-05', to: '2026-10-05' };
+  const source = () => summarisedDays(ctx.wh.ch, TENANT, resolveRange(range, { maxDays: 731 }), SEND_DAYS);
+  const restate = async () => {
+    const job = ctx.wh.app.get(RollupJob);
+    job.settleMs = 0; // trust arrivals at once (the fixture's first build waited the default 30 s)
+    return job.runRange();
+  };
+  const send = async (late: Ev[]) => {
+    events.push(...late);
+    const res = await request(ctx.wh.app.getHttpServer()).post('/v1/events').send(late);
+    expect(res.body).toMatchObject({ accepted: late.length, rejected: 0 });
+  };
+  const lo = localMidnight(range.from, tz);
+  const hi = localMidnight(range.to, tz);
+  const expectEqual = async () => {
+    const summary = await run({ ...range });
+    expect(summary.rows.map(({ kind, id, ...rest }) => ({ key: `${kind}|${id}`, ...rest }))).toEqual(
+      summarize(steps(events, lo, hi), (s) => `${s.kind}|${s.id}`),
+    );
+    for (const interval of ['day', 'week'] as const) {
+      const result = await run({ ...range, view: 'daily', interval });
+      expect(result.rows.map(({ kind, id, period, ...rest }) => ({ key: `${kind}|${id}|${period}`, ...rest }))).toEqual(
+        summarize(steps(events, lo, hi), (s) => `${s.kind}|${s.id}|${localPeriod(s.sentAt, tz, interval)}`),
+      );
+    }
+  };
+  const late = (ms: number, type: string, contact: string, campaign: string, message: string): Ev => ({
+    event_id: randomUUID(),
+    tenant_id: TENANT,
+    occurred_at: new Date(ms).toISOString(),
+    type,
+    contact_id: contact,
+    ...(campaign ? { campaign_id: campaign } : {}),
+    ...(message ? { message_id: message } : {}),
+  });
+
+  it('reads whole built days from the summary; late events send the days they can reach back to the funnel until the job restates them', async () => {
+    const built = await restate();
+    expect(built.tenants[0].campaign_days.length).toBeGreaterThan(30);
+    const fresh = await source();
+    expect(fresh.days.length).toBeGreaterThan(25);
+    expect(fresh.fallback).toBe(false); // the whole range comes from the summary
+    await expectEqual();
+
+    // A late view reaches the send days that end after it minus 7 days, and no earlier one.
+    const viewAt = Date.parse('2026-09-25T10:00:00Z');
+    await send([late(viewAt, 'message.viewed', 'm1', 'spring', 'spring-1')]);
+    const afterView = await source();
+    expect(afterView.fallback).toBe(true);
+    expect(afterView.days).toContain('2026-09-17');
+    expect(afterView.days).not.toContain('2026-09-18');
+    expect(afterView.days).not.toContain('2026-09-25');
+    await expectEqual();
+
+    // A late earlier send moves a contact's first send to another day; a late goal; a click months later reaches every day.
+    const first = events.find(
+      (e) =>
+        e.type === 'message.sent' &&
+        e.campaign_id === 'autumn' &&
+        Date.parse(e.occurred_at) > Date.parse('2026-09-20T00:00:00Z') &&
+        Date.parse(e.occurred_at) < Date.parse('2026-10-01T00:00:00Z'),
+    )!;
+    const at = Date.parse(first.occurred_at);
+    await send([
+      late(at - 4 * DAY, 'message.sent', first.contact_id, 'autumn', first.message_id!),
+      late(at - 4 * DAY + 3_600_000, 'message.viewed', first.contact_id, 'autumn', first.message_id!),
+      late(at - 2 * DAY, 'goal.reached', first.contact_id, 'autumn', ''),
+      late(Date.parse('2026-11-30T09:00:00Z'), 'message.clicked', 'm2', 'spring', 'spring-2'),
+    ]);
+    expect((await source()).days).toEqual([]);
+    await expectEqual();
+
+    await restate();
+    const restated = await source();
+    expect(restated.days).toEqual(fresh.days);
+    expect(restated.fallback).toBe(false);
+    await expectEqual();
+  });
+
+  it('a range that does not start at local midnight reads its partial day from the funnel', async () => {
+    const from = '2026-09-05T06:30:00+02:00';
+    const partial = await summarisedDays(
+      ctx.wh.ch,
+      TENANT,
+      resolveRange({ ...range, from }, { maxDays: 731 }),
+      SEND_DAYS,
+    );
+    expect(partial.days).not.toContain('2026-09-05');
+    expect(partial.days).toContain('2026-09-06');
+    const result = await run({ ...range, from });
+    expect(result.rows.map(({ kind, id, ...rest }) => ({ key: `${kind}|${id}`, ...rest }))).toEqual(
+      summarize(steps(events, Date.parse(from), hi), (s) => `${s.kind}|${s.id}`),
+    );
   });
 });

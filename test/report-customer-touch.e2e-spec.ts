@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ReportService } from '@tallyhouse/reports';
+import { RollupJob } from '@tallyhouse/rollups';
 import { localMidnight } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
 
@@ -131,5 +132,21 @@ describe('customer-touch report', () => {
         .filter(([k]) => k.startsWith('received_'))
         .reduce((s, [, v]) => s + Number(v), 0);
     expect(perPlatform.reduce((s, r) => s + receivers(r), 0)).toBeGreaterThan(receivers(total));
+  });
+});
+
+describe('customer-touch known contacts from the summaries', () => {
+  it("reads them from the home zone's current months and days, in any report zone, with the same figures", async () => {
+    const job = ctx.wh.app.get(RollupJob);
+    job.settleMs = 0; // the fixture's build waited the default 30 s, so its periods are stale
+    const built = await job.runRange();
+    expect(built.tenants[0].months.length).toBeGreaterThan(0);
+    for (const [tz, from, to] of [
+      ['UTC', '2026-10-20', '2026-11-10'],
+      ['Asia/Kathmandu', '2026-10-25', '2026-12-01'],
+      ['America/New_York', '2026-10-28', '2026-11-03'],
+    ] as const) {
+      expect((await run({ tz, from, to })).rows).toEqual(expected(events, tz, from, to));
+    }
   });
 });

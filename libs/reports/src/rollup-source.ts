@@ -55,6 +55,10 @@ interface BuildRow {
  * `interval` is the report's grouping ('total' when it sums the whole range):
  * hours need 15-minute rows, days and weeks can use daily summaries, months
  * and longer can use both. `types` narrows every branch to these event types.
+ * `unionOnly`: the caller only ORs the bitmaps, so the summaries are read
+ * without FINAL. Exact for that use alone: sources only grow, so a newer
+ * version of a summary row holds every contact of an older one (counts would
+ * be summed over versions).
  */
 export async function rollupSource(
   ch: ClickHouseService,
@@ -62,6 +66,7 @@ export async function rollupSource(
   range: ReportRange,
   interval: Interval | 'total',
   types?: readonly string[],
+  { unionOnly = false }: { unionOnly?: boolean } = {},
 ): Promise<RollupSource> {
   const base = rollupWhere(params, range);
   const values: QueryParams = { ...base.values };
@@ -80,18 +85,19 @@ export async function rollupSource(
   values.s_covered = covered;
 
   const filters = summaryFilters(params);
+  const final = unionOnly ? '' : ' FINAL';
   const branches: string[] = [];
   if (monthsUsed.length > 0) {
     branches.push(`SELECT type, toTimeZone(toDateTime(month, {tz:String}), 'UTC') AS bucket, ${DIMS},
                           events, value, contacts
-                   FROM rollup_monthly FINAL
+                   FROM rollup_monthly${final}
                    WHERE tenant_id = {tenant:String} AND time_zone = {tz:String}
                      AND month IN {s_months:Array(Date)}${filters}${typeClause}`);
   }
   if (daysUsed.length > 0) {
     branches.push(`SELECT type, toTimeZone(toDateTime(day, {tz:String}), 'UTC') AS bucket, ${DIMS},
                           events, value, contacts
-                   FROM rollup_daily FINAL
+                   FROM rollup_daily${final}
                    WHERE tenant_id = {tenant:String} AND time_zone = {tz:String}
                      AND day IN {s_days:Array(Date)}${filters}${typeClause}`);
   }

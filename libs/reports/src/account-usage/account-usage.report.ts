@@ -2,6 +2,7 @@ import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '.
 import { ReportParams } from '../report-params';
 import { periodExpr, rollupWhere } from '../rollup-sql';
 import { rollupSource } from '../rollup-source';
+import { RESOLVED_DAYS, summarisedDays, type SummarisedDays } from '../summary-days';
 
 export class AccountUsageParams extends ReportParams {}
 
@@ -91,8 +92,22 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
       },
     );
     const resolvedWhere = params.channel?.length ? 'AND channel IN {f_channel:Array(String)}' : '';
-    const resolved = await ch.query<ResolvedRow>(
-      `SELECT ${periodExpr(params.interval, params.week_start, 'resolved_at')} AS period,
+    // Whole current days from resolved_daily (hours cannot be cut out of a day), the rest from conversations.
+    const summary: SummarisedDays =
+      params.interval === 'hour'
+        ? { days: [], builtMs: [], fallback: true }
+        : await summarisedDays(ch, params.tenant, range, RESOLVED_DAYS);
+    const branches: string[] = [];
+    if (summary.days.length > 0) {
+      branches.push(`SELECT ${periodExpr(params.interval, params.week_start, 'toDateTime(day, {tz:String})')} AS period,
+                            ${grp} AS grp, resolved
+        FROM resolved_daily FINAL
+        WHERE tenant_id = {tenant:String} AND time_zone = {tz:String} AND day IN {s_days:Array(Date)}
+          AND toUnixTimestamp64Milli(built_at) >= {s_built:Array(Int64)}[indexOf({s_days:Array(Date)}, day)]
+          ${resolvedWhere}`);
+    }
+    if (summary.fallback) {
+      branches.push(`SELECT ${periodExpr(params.interval, params.week_start, 'resolved_at')} AS period,
               ${grp} AS grp, count() AS resolved
        FROM (
          SELECT max(resolved_at) AS resolved_at, argMinIfMerge(first_message) AS first_message, sum(outbound) AS outbound,
@@ -110,10 +125,18 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
        )
        WHERE resolved_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
          AND resolved_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
+         AND toDate(resolved_at, {tz:String}) NOT IN {s_days:Array(Date)}
          AND first_message = 'conversation.message_in' AND outbound > 0
          ${resolvedWhere}
-       GROUP BY period, grp`,
-      { tag: 'report:account-usage:resolved', params: where.values, idempotent: true },
+       GROUP BY period, grp`);
+    }
+    const resolved = await ch.query<ResolvedRow>(
+      `SELECT period, grp, sum(resolved) AS resolved FROM (${branches.join('\n UNION ALL \n')}) GROUP BY period, grp`,
+      {
+        tag: 'report:account-usage:resolved',
+        params: { ...where.values, s_days: summary.days, s_built: summary.builtMs },
+        idempotent: true,
+      },
     );
     // One row per period (and group), whichever query has it.
     const rows = new Map<string, ReportRow>();

@@ -1,9 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { EARLIEST_EVENT_MS } from '@tallyhouse/events';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsOptional, Matches } from 'class-validator';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams, toList } from '../report-params';
 import { rollupWhere } from '../rollup-sql';
+import { rollupSource } from '../rollup-source';
 
 export class CustomerTouchParams extends ReportParams {
   @ApiPropertyOptional({
@@ -72,33 +74,43 @@ export const CustomerTouchReport: ReportDefinition<CustomerTouchParams> = {
     const where = rollupWhere(params, range, 'occurred_at');
     const typeFilter = params.message_type?.length ? 'AND channel IN {message_type:Array(String)}' : '';
     const values = { ...where.values, message_type: params.message_type ?? [] };
-    // Per contact (and per contact and platform class), how many notifications; then how many contacts per count.
+    // Per contact, how many notifications in all and per platform class (one pass, counters per
+    // class rather than a row per class); then how many contacts per count.
     const histogram = await ch.query<HistogramRow>(
-      `SELECT segment, least(received, 10) AS received, count() AS contacts
+      `SELECT segment, least(n, 10) AS received, count() AS contacts
        FROM (
-         SELECT contact_no, segment, sum(n) AS received
-         FROM (
-           SELECT contact_no, ${PLATFORM_CLASS} AS class, count() AS n
-           FROM events
-           WHERE ${where.sql} AND type = 'message.delivered' AND contact_no != 0 ${typeFilter}
-           GROUP BY contact_no, class
-         )
-         ARRAY JOIN ['total', class] AS segment
-         GROUP BY contact_no, segment
+         SELECT contact_no, count() AS total, countIf(platform = 'ios') AS ios, countIf(platform = 'android') AS android
+         FROM events
+         WHERE ${where.sql} AND type = 'message.delivered' AND contact_no != 0 ${typeFilter}
+         GROUP BY contact_no
        )
+       ARRAY JOIN ['total', 'ios', 'android', 'other'] AS segment, [total, ios, android, toUInt64(total - ios - android)] AS n
+       WHERE n > 0
        GROUP BY segment, received`,
       { tag: 'report:customer-touch', params: values, idempotent: true },
     );
-    // Known contacts: anyone with an event before the end of the range, from the rollup's bitmaps.
+    // Known contacts: anyone with an event before the end of the range. Whole months and days
+    // from the summaries of the tenant's home zone (the zone only cuts the union into periods,
+    // so any zone gives the same set), rollup_15m for the rest; no filter narrows "known".
+    const [home] = await ch.query<{ time_zone: string }>(
+      `SELECT time_zone FROM tenants FINAL WHERE tenant_id = {tenant:String}`,
+      { tag: 'report:customer-touch:zone', params: { tenant: params.tenant }, idempotent: true },
+    );
+    const everything = Object.assign(new ReportParams(), { tenant: params.tenant });
+    const before = await rollupSource(
+      ch,
+      everything,
+      { tz: home?.time_zone || 'UTC', fromMs: EARLIEST_EVENT_MS, toMs: range.toMs },
+      'total',
+      undefined,
+      { unionOnly: true },
+    );
     const known = await ch.query<KnownRow>(
       `SELECT segment, bitmapCardinality(groupBitmapMergeState(contacts)) AS known
-       FROM (
-         SELECT ${PLATFORM_CLASS} AS class, contacts FROM rollup_15m
-         WHERE tenant_id = {tenant:String} AND bucket < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
-       )
+       FROM (SELECT ${PLATFORM_CLASS} AS class, contacts FROM ${before.sql})
        ARRAY JOIN ['total', class] AS segment
        GROUP BY segment`,
-      { tag: 'report:customer-touch:known', params: values, idempotent: true },
+      { tag: 'report:customer-touch:known', params: before.values, idempotent: true },
     );
     const knownBy = new Map(known.map((k) => [k.segment, Number(k.known)]));
     return SEGMENTS.map((segment) => {

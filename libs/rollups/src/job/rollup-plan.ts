@@ -1,4 +1,6 @@
 import type { ClickHouseService } from '@tallyhouse/clickhouse';
+import type { CAMPAIGN_TABLE } from './campaign-summary';
+import type { RESOLVED_TABLE } from './resolved-summary';
 import type { BuildRecord, PeriodState, SummaryTable } from './rollup.types';
 
 /**
@@ -128,7 +130,10 @@ export class RollupPlanner {
   }
 
   /** What rollup_builds records for the tenant's periods of one table. */
-  async builds(tenant: string, table: SummaryTable): Promise<Map<string, BuildRecord>> {
+  async builds(
+    tenant: string,
+    table: SummaryTable | typeof CAMPAIGN_TABLE | typeof RESOLVED_TABLE,
+  ): Promise<Map<string, BuildRecord>> {
     const rows = await this.ch.query<BuildRow>(
       `SELECT toString(period) AS period, time_zone, toString(toUnixTimestamp64Milli(source_arrival_at)) AS source_ms
        FROM rollup_builds FINAL

@@ -2,6 +2,9 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
 import { HealthService } from '@tallyhouse/observability';
+import { buildSendDays, CAMPAIGN_TABLE, campaignDayArrival, FUNNEL_TYPES, typeArrivals } from './campaign-summary';
+import type { TypeArrival } from './campaign-summary';
+import { buildResolvedDays, CONVERSATION_TYPES, RESOLVED_TABLE, resolvedArrival } from './resolved-summary';
 import { RollupBuilder, type PeriodBuild } from './rollup-build';
 import { inRange, isStale, RollupPlanner, type TenantZone } from './rollup-plan';
 import type { PeriodState, RollupRunSummary, RunRangeOptions, SummaryTable, TenantRollupSummary } from './rollup.types';
@@ -125,6 +128,28 @@ export class RollupJob implements OnModuleInit {
         m.closed && !builtMonths.has(m.period) && (blocked.has(m.period) || isStale(m, tz, monthBuilds.get(m.period))),
     );
 
+    // Campaign send days and resolution days: every closed day with sends (resolutions), rebuilt
+    // when an arrival that can reach it is newer than its build.
+    const overlaps = (hours: readonly TypeArrival[], d: PeriodState) =>
+      hours.some((h) => h.hourMs < d.endMs && h.hourMs + 3_600_000 > d.startMs);
+    const funnel = await typeArrivals(this.ch, tenant, FUNNEL_TYPES);
+    const sendHours = funnel.filter((a) => a.type === 'message.sent');
+    const sendBuilds = await this.planner.builds(tenant, CAMPAIGN_TABLE);
+    const sendDays = plan.days
+      .filter((d) => overlaps(sendHours, d))
+      .map((d) => ({ ...d, arrivalMs: campaignDayArrival(funnel, d.endMs) }))
+      .filter((d) => wanted(d, sendBuilds));
+    await buildSendDays(this.ch, tenant, tz, sendDays.map(toBuild), plan.readAtMs);
+
+    const conversation = await typeArrivals(this.ch, tenant, CONVERSATION_TYPES);
+    const resolvedHours = conversation.filter((a) => a.type === 'conversation.resolved');
+    const resolvedBuilds = await this.planner.builds(tenant, RESOLVED_TABLE);
+    const resolvedDays = plan.days
+      .filter((d) => overlaps(resolvedHours, d))
+      .map((d) => ({ ...d, arrivalMs: resolvedArrival(conversation) }))
+      .filter((d) => wanted(d, resolvedBuilds));
+    await buildResolvedDays(this.ch, tenant, tz, resolvedDays.map(toBuild), plan.readAtMs);
+
     const marks: Record<SummaryTable, number> = {
       rollup_daily: Math.min(plan.closedDaysEndMs, ...staleDays.map((d) => d.startMs)),
       rollup_monthly: Math.min(plan.closedMonthsEndMs, ...staleMonths.map((m) => m.startMs)),
@@ -135,6 +160,8 @@ export class RollupJob implements OnModuleInit {
       time_zone: tz,
       days: days.map((d) => d.period),
       months: months.map((m) => m.period),
+      campaign_days: sendDays.map((d) => d.period),
+      resolved_days: resolvedDays.map((d) => d.period),
       watermarks: {
         rollup_daily: new Date(marks.rollup_daily).toISOString(),
         rollup_monthly: new Date(marks.rollup_monthly).toISOString(),

@@ -20,6 +20,10 @@ export interface TenantRollupSummary {
   days: string[];
   /** Local months rebuilt in this run, 'YYYY-MM-01'. */
   months: string[];
+  /** Local send days whose campaign summary (campaign_send_daily) was rebuilt in this run. */
+  campaign_days: string[];
+  /** Local days whose resolved-conversation summary (resolved_daily) was rebuilt in this run. */
+  resolved_days: string[];
   /** Per table: the UTC instant up to which the table is complete (ISO 8601). */
   watermarks: Record<SummaryTable, string>;
 }
