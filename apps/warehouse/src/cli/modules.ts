@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import { AuthStoreModule } from '@tallyhouse/auth';
 import { ClickHouseModule, ClickHouseService, createClickHouseService, MigrationRunner } from '@tallyhouse/clickhouse';
 import { AppConfig, AppConfigModule } from '@tallyhouse/config';
@@ -50,18 +49,8 @@ export class CliReportModule {}
 @Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, AuthStoreModule, ExportsModule] })
 export class CliExportModule {}
 
-/** `schedule`: schedules and their runner (no ticking: the CLI runs what it is told). */
-// ScheduleModule for the ticker's registry; SCHEDULES_ENABLED=false (cli.ts) keeps it from ticking.
-@Module({
-  imports: [
-    AppConfigModule,
-    ObservabilityModule,
-    ClickHouseModule,
-    ScheduleModule.forRoot(),
-    AuthStoreModule,
-    ReportSchedulesModule,
-  ],
-})
+/** `schedule`: schedules and their runner (no ScheduleModule, so the ticker never ticks: the CLI runs what it is told). */
+@Module({ imports: [AppConfigModule, ObservabilityModule, ClickHouseModule, AuthStoreModule, ReportSchedulesModule] })
 export class CliScheduleModule {}
 
 /** `keys` / `tenants`: the key and tenant stores (migrations applied). */
