@@ -310,7 +310,7 @@ describe('account-usage resolved conversations from the daily summary (resolved_
       occurred_at: new Date(resolvedAt(last) + 3 * 86_400_000).toISOString(),
     };
     events.push(late);
-    const res = await request(ctx.wh.app.getHttpServer()).post('/v1/events').send([late]);
+    const res = await ctx.wh.http().post('/v1/events').send([late]);
     expect(res.body).toMatchObject({ accepted: 1, rejected: 0 });
     expect((await source()).days).toEqual([]);
     await expectEqual();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ReportService } from '@tallyhouse/reports';
 import { RollupJob } from '@tallyhouse/rollups';
 import { SEND_DAYS, summarisedDays } from '../libs/reports/src/summary-days';
@@ -215,7 +214,7 @@ describe('campaign-performance from the send-day summaries (campaign_send_daily)
   };
   const send = async (late: Ev[]) => {
     events.push(...late);
-    const res = await request(ctx.wh.app.getHttpServer()).post('/v1/events').send(late);
+    const res = await ctx.wh.http().post('/v1/events').send(late);
     expect(res.body).toMatchObject({ accepted: late.length, rejected: 0 });
   };
   const lo = localMidnight(range.from, tz);
