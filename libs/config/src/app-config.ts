@@ -99,6 +99,9 @@ export class AppConfig {
   /** First retry delay of a delivery, ms (then doubled). */
   @Transform(toInt) @IsInt() @Min(1) DELIVERY_BASE_DELAY_MS = 1000;
 
+  /** A full garbage collection every this many exported rows keeps memory flat in large exports (0 = never). */
+  @Transform(toInt) @IsInt() @Min(0) EXPORT_GC_EVERY_ROWS = 200_000;
+
   /** Rows per XLSX sheet, header included, before it continues on "Name (2)" (Excel's maximum by default). */
   @Transform(toInt) @IsInt() @Min(2) @Max(1_048_576) EXPORT_MAX_ROWS_PER_SHEET = 1_048_576;
 

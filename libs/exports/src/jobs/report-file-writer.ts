@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { AppConfig } from '@tallyhouse/config';
 import { ReportService, type PreparedReport } from '@tallyhouse/reports';
 import { writeCsv } from '../csv-export-writer';
+import { reclaimHeap } from '../heap-reclaim';
 import { XlsxExportWriter } from '../xlsx-export-writer';
 import type { ExportFormat } from './export-job';
 
@@ -37,8 +38,17 @@ export class ReportFileWriter {
     query: Record<string, unknown>,
     format: ExportFormat,
     out: Writable,
-    onProgress: (p: ReportFileProgress) => void = () => undefined,
+    progress: (p: ReportFileProgress) => void = () => undefined,
   ): Promise<ReportFileSummary> {
+    const every = this.config.EXPORT_GC_EVERY_ROWS;
+    let reclaimedAt = 0;
+    const onProgress = (p: ReportFileProgress) => {
+      if (every > 0 && p.rows - reclaimedAt >= every) {
+        reclaimedAt = p.rows;
+        reclaimHeap();
+      }
+      progress(p);
+    };
     if (format === 'csv') {
       let fraction: number | null = null;
       const summary = await writeCsv(
