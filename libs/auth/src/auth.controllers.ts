@@ -13,7 +13,7 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from './auth.decorators';
 import { CreateKeyDto, CreateTenantDto } from './auth.dto';
-import { parseJsonBody } from './body';
+import { parseJsonBody } from '@tallyhouse/http';
 import { KeyStore } from './key.store';
 import { actorName, MANAGER_GRANTS, ROLES, type Principal } from './roles';
 import { isTimeZone, TenantStore } from './tenant.store';

@@ -5,5 +5,4 @@ export { KeyStore, type CreatedKey, type KeyInfo, type KeyCheck } from './key.st
 export { TenantStore, TENANT_ID, isTimeZone, type Tenant } from './tenant.store';
 export { tenantFor, mayAccess, TenantForbiddenError } from './tenant-scope';
 export { ROLES, REPORT_READERS, actorName, isRole, type Principal, type Role } from './roles';
-export { parseJsonBody } from './body';
 export { writeKeysFile } from './keys-file';

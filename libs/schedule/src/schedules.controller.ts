@@ -16,8 +16,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, mayAccess, type Principal, Public, Roles, tenantFor } from '@tallyhouse/auth';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { parseJsonBody } from '@tallyhouse/http';
 import type { Request, Response } from 'express';
 import { ReportParamError, UnknownReportError } from '@tallyhouse/reports';
 import { CreateScheduleDto } from './create-schedule.dto';
@@ -120,27 +119,6 @@ export class SchedulesController {
   }
 }
 
-async function parseBody(body: unknown): Promise<CreateScheduleDto> {
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      throw new BadRequestException({ statusCode: 400, field: 'body', message: 'the body must be a JSON object' });
-    }
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadRequestException({ statusCode: 400, field: 'body', message: 'the body must be a JSON object' });
-  }
-  const dto = plainToInstance(CreateScheduleDto, body, { exposeDefaultValues: true });
-  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) {
-    const e = errors[0];
-    const message = Object.values(e.constraints ?? {})[0] ?? `${e.property} is not allowed`;
-    throw new BadRequestException({
-      statusCode: 400,
-      field: e.property,
-      message: message.replace(/^property (\w+) should not exist$/, '$1 is not a field of a schedule'),
-    });
-  }
-  return dto;
+function parseBody(body: unknown): Promise<CreateScheduleDto> {
+  return parseJsonBody(CreateScheduleDto, body, 'a schedule');
 }

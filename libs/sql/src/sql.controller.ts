@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpException, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { actorName, CurrentPrincipal, parseJsonBody, type Principal, Roles, tenantFor } from '@tallyhouse/auth';
+import { actorName, CurrentPrincipal, type Principal, Roles, tenantFor } from '@tallyhouse/auth';
+import { parseJsonBody } from '@tallyhouse/http';
 import type { Request, Response } from 'express';
 import { SqlCatalog } from './sql-catalog.service';
 import { engineFailure, SqlBusyError, SqlRefusedError } from './sql-errors';

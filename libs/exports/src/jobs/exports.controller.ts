@@ -26,8 +26,7 @@ import {
   tenantFor,
   TenantForbiddenError,
 } from '@tallyhouse/auth';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { parseJsonBody } from '@tallyhouse/http';
 import type { Request, Response } from 'express';
 import { ReportParamError, UnknownReportError } from '@tallyhouse/reports';
 import type { ExportActor } from './export-job';
@@ -185,27 +184,7 @@ function bodyTenant(body: unknown): string | null {
 }
 
 async function parseBody(body: unknown): Promise<CreateExportDto> {
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      throw new BadRequestException({ statusCode: 400, field: 'body', message: 'the body must be a JSON object' });
-    }
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadRequestException({ statusCode: 400, field: 'body', message: 'the body must be a JSON object' });
-  }
-  const dto = plainToInstance(CreateExportDto, body, { exposeDefaultValues: true });
-  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) {
-    const e = errors[0];
-    const message = Object.values(e.constraints ?? {})[0] ?? `${e.property} is not allowed`;
-    throw new BadRequestException({
-      statusCode: 400,
-      field: e.property,
-      message: message.replace(/^property (\w+) should not exist$/, '$1 is not a field of an export request'),
-    });
-  }
+  const dto = await parseJsonBody(CreateExportDto, body, 'an export request');
   for (const [key, value] of Object.entries(dto.params)) {
     if (typeof value !== 'string' && typeof value !== 'number') {
       throw new BadRequestException({ statusCode: 400, field: `params.${key}`, message: `${key} must be text` });

@@ -80,7 +80,7 @@ export async function typeArrivals(
   return rows.map((r) => ({ type: r.type, hourMs: Number(r.hour_s) * 1000, lastMs: Number(r.last_ms) }));
 }
 
-/** Most send days one INSERT ... SELECT builds: each statement reads the tenant's whole funnel once. */
+/** Most days one INSERT ... SELECT builds: each statement reads the tenant's whole source once. */
 const DAYS_PER_INSERT = 100;
 
 export interface DayBuild {
@@ -88,6 +88,22 @@ export interface DayBuild {
   startMs: number;
   endMs: number;
   sourceArrivalMs: number;
+}
+
+/** A per-day summary build, DAYS_PER_INSERT days at a time: the days and the query parameters for them. */
+export function* dayChunks(tenant: string, tz: string, days: readonly DayBuild[], builtAtMs: number) {
+  for (let i = 0; i < days.length; i += DAYS_PER_INSERT) {
+    const chunk = days.slice(i, i + DAYS_PER_INSERT);
+    const params = {
+      tenant,
+      tz,
+      built: builtAtMs,
+      from_ms: Math.min(...chunk.map((d) => d.startMs)),
+      to_ms: Math.max(...chunk.map((d) => d.endMs)),
+      days: chunk.map((d) => d.period),
+    };
+    yield { chunk, params };
+  }
 }
 
 /**
@@ -107,16 +123,7 @@ export async function buildSendDays(
   days: readonly DayBuild[],
   builtAtMs: number,
 ): Promise<void> {
-  for (let i = 0; i < days.length; i += DAYS_PER_INSERT) {
-    const chunk = days.slice(i, i + DAYS_PER_INSERT);
-    const params = {
-      tenant,
-      tz,
-      built: builtAtMs,
-      from_ms: Math.min(...chunk.map((d) => d.startMs)),
-      to_ms: Math.max(...chunk.map((d) => d.endMs)),
-      days: chunk.map((d) => d.period),
-    };
+  for (const { chunk, params } of dayChunks(tenant, tz, days, builtAtMs)) {
     await ch.insertSelect(
       CAMPAIGN_TABLE,
       ['tenant_id', 'time_zone', 'day', 'campaign_id', 'message_id', 'sent', 'viewed', 'clicked', 'goal', 'built_at'],

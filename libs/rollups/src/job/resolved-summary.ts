@@ -1,5 +1,5 @@
 import type { ClickHouseService } from '@tallyhouse/clickhouse';
-import { recordDays, type DayBuild, type TypeArrival } from './campaign-summary';
+import { dayChunks, recordDays, type DayBuild, type TypeArrival } from './campaign-summary';
 import type { BuildRecord } from './rollup.types';
 
 /** rollup_builds.table_name of the resolved-conversations summary. */
@@ -33,8 +33,6 @@ export function resolvedDayCurrent(
   return build !== undefined && build.time_zone === tz && resolvedArrival(arrivals) <= build.sourceArrivalMs;
 }
 
-const DAYS_PER_INSERT = 100;
-
 /**
  * Builds resolved_daily from conversations with the account-usage report's
  * definition: per local day of the latest resolution, and the platform and
@@ -49,16 +47,7 @@ export async function buildResolvedDays(
   days: readonly DayBuild[],
   builtAtMs: number,
 ): Promise<void> {
-  for (let i = 0; i < days.length; i += DAYS_PER_INSERT) {
-    const chunk = days.slice(i, i + DAYS_PER_INSERT);
-    const params = {
-      tenant,
-      tz,
-      built: builtAtMs,
-      from_ms: Math.min(...chunk.map((d) => d.startMs)),
-      to_ms: Math.max(...chunk.map((d) => d.endMs)),
-      days: chunk.map((d) => d.period),
-    };
+  for (const { chunk, params } of dayChunks(tenant, tz, days, builtAtMs)) {
     await ch.insertSelect(
       RESOLVED_TABLE,
       ['tenant_id', 'time_zone', 'day', 'platform', 'channel', 'resolved', 'built_at'],

@@ -2,8 +2,16 @@ import { BadRequestException } from '@nestjs/common';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validate } from 'class-validator';
 
-/** A JSON body (the HTTP app reads bodies as text) validated into `type`; 400 naming the first bad field. */
-export async function parseJsonBody<T extends object>(type: ClassConstructor<T>, body: unknown): Promise<T> {
+/**
+ * A JSON body (the HTTP app reads bodies as text) validated into `type`; 400
+ * naming the first bad field. `what` names the request in the message for an
+ * unknown field ("… is not a field of a schedule").
+ */
+export async function parseJsonBody<T extends object>(
+  type: ClassConstructor<T>,
+  body: unknown,
+  what = 'this request',
+): Promise<T> {
   if (typeof body === 'string') {
     try {
       body = body.trim() === '' ? {} : JSON.parse(body);
@@ -22,7 +30,7 @@ export async function parseJsonBody<T extends object>(type: ClassConstructor<T>,
     throw new BadRequestException({
       statusCode: 400,
       field: e.property,
-      message: message.replace(/^property (\w+) should not exist$/, '$1 is not a field of this request'),
+      message: message.replace(/^property (\w+) should not exist$/, `$1 is not a field of ${what}`),
     });
   }
   return dto;
