@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClickHouseModule, ClickHouseService } from '@tallyhouse/clickhouse';
@@ -211,7 +213,11 @@ export async function run(args: string[]): Promise<void> {
   const n = parseCount(a.get('events'), 2_000_000);
   // A large district: a fixed pool of contacts, not one that grows with the events.
   const contacts = parseCount(a.get('contacts'), Math.min(250_000, Math.max(1000, Math.floor(n / 16))));
-  const dir = freshDir('reports');
+  // --data DIR: load into DIR once and reuse it on later runs (a 100M load takes ~20 min here).
+  const given = a.get('data');
+  const dir = given ?? freshDir('reports');
+  const reuse = given !== undefined && existsSync(join(given, 'loaded.json'));
+  mkdirSync(dir, { recursive: true });
   console.log(
     `reports bench: ${fmtInt(n)} events over ${BENCH_DAYS} days, 4 tenants × ${fmtInt(contacts)} contacts; ` +
       `reports for ${TENANT} in ${TZ}, ${FROM} to ${TO}`,
@@ -229,20 +235,28 @@ export async function run(args: string[]): Promise<void> {
   try {
     app = await NestFactory.createApplicationContext(BenchReportsModule, { logger: ['error', 'warn'] });
     const ch = app.get(ClickHouseService);
-    const started = process.hrtime.bigint();
-    await ch.insertSelect('events', EVENT_COLUMNS, correlatedEventsSelect(n, contacts), {
-      tag: 'bench:load',
-      settings: { insert_deduplication_token: `bench-${Date.now()}` },
-    });
-    const loadS = seconds(started);
-    console.log(
-      `loaded ${fmtInt(n)} events in ${loadS.toFixed(1)} s (${fmtInt(n / loadS)} events/s, views included)\n`,
-    );
+    if (reuse) {
+      const loaded = JSON.parse(readFileSync(join(dir, 'loaded.json'), 'utf8')) as { events: number; contacts: number };
+      if (loaded.events !== n || loaded.contacts !== contacts)
+        throw new Error(`${dir} holds ${loaded.events} events × ${loaded.contacts} contacts, not ${n} × ${contacts}`);
+      console.log(`reusing the ${fmtInt(n)} events loaded in ${dir}\n`);
+    } else {
+      const started = process.hrtime.bigint();
+      await ch.insertSelect('events', EVENT_COLUMNS, correlatedEventsSelect(n, contacts), {
+        tag: 'bench:load',
+        settings: { insert_deduplication_token: `bench-${Date.now()}` },
+      });
+      const loadS = seconds(started);
+      console.log(
+        `loaded ${fmtInt(n)} events in ${loadS.toFixed(1)} s (${fmtInt(n / loadS)} events/s, views included)\n`,
+      );
+      if (given) writeFileSync(join(dir, 'loaded.json'), JSON.stringify({ events: n, contacts }));
+    }
     await ch.insertRows('tenants', [{ tenant_id: TENANT, name: TENANT, time_zone: TZ }], { tag: 'bench:tenant' });
     const job = app.get(RollupJob);
     job.settleMs = 0; // the load is over and every view committed: no need to wait for stragglers
     const buildStarted = process.hrtime.bigint();
-    const built = await job.runRange({ tenant: TENANT });
+    const built = await job.runRange({ tenant: TENANT, force: true });
     const buildS = seconds(buildStarted);
     const days = built.tenants.reduce((k, t) => k + t.days.length, 0);
     const months = built.tenants.reduce((k, t) => k + t.months.length, 0);
@@ -314,7 +328,7 @@ export async function run(args: string[]): Promise<void> {
     );
   } finally {
     await app?.close();
-    if (a.has('keep')) console.log(`data kept in ${dir} (--keep)`);
+    if (a.has('keep') || given) console.log(`data kept in ${dir}`);
     else removeDir(dir);
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ReportService } from '@tallyhouse/reports';
+import { ReportParams, ReportService } from '@tallyhouse/reports';
+import { activitySource } from '../libs/reports/src/activity-source';
 import { RollupJob } from '@tallyhouse/rollups';
 import { resolveRange } from '../libs/reports/src/report-range';
 import { RESOLVED_DAYS, summarisedDays } from '../libs/reports/src/summary-days';
@@ -318,5 +319,21 @@ describe('account-usage resolved conversations from the daily summary (resolved_
     await restate();
     expect((await source()).days).toEqual(fresh.days);
     await expectEqual();
+  });
+
+  it('reads whole current months and days from activity_monthly and activity_daily in the home zone', async () => {
+    await restate();
+    const months = resolveRange({ tz, from: '2026-10-01', to: '2026-12-01' }, { maxDays: 731 });
+    const monthly = await activitySource(ctx.wh.ch, Object.assign(new ReportParams(), { tenant: TENANT }), months, 'month');
+    expect(monthly.months).toEqual(['2026-10-01', '2026-11-01']);
+    for (const groupBy of ['', 'platform', 'channel'] as const) {
+      const result = await run({ tz, interval: 'month', from: '2026-10-01', to: '2026-12-01', ...(groupBy ? { group_by: groupBy } : {}) });
+      expect(result.rows).toEqual(expected(events, tz, '2026-10-01', '2026-12-01', 'month', groupBy || undefined));
+    }
+    const daily = await activitySource(ctx.wh.ch, Object.assign(new ReportParams(), { tenant: TENANT }), months, 'day');
+    expect(daily.days.length).toBeGreaterThan(20);
+    const result = await run({ tz, interval: 'day', from: '2026-10-01', to: '2026-12-01', channel: 'chat' });
+    const chat = expected(events, tz, '2026-10-01', '2026-12-01', 'day', 'channel').filter((r) => r.channel === 'chat');
+    expect(result.rows).toEqual(chat.map(({ channel: _channel, ...rest }) => ({ ...rest, channels: 1 })));
   });
 });

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ReportService } from '@tallyhouse/reports';
+import { ReportParams, ReportService } from '@tallyhouse/reports';
+import { RollupJob } from '@tallyhouse/rollups';
+import { activitySource } from '../libs/reports/src/activity-source';
+import { resolveRange } from '../libs/reports/src/report-range';
 import { localMidnight, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
 
@@ -112,5 +115,59 @@ describe('cohorts report', () => {
       .get(`/v1/reports/cohorts?tenant=${TENANT}&from=2026-07-01&to=2026-08-01&cohort_by=birthday`);
     expect(res.status).toBe(400);
     expect(res.body.field).toBe('cohort_by');
+  });
+});
+
+describe('cohorts from the contact activity summaries (activity_daily, activity_monthly)', () => {
+  const tz = 'Europe/Berlin'; // the tenant's home zone
+  const [from, to] = ['2026-07-01', '2026-11-16'];
+  const restate = async () => {
+    const job = ctx.wh.app.get(RollupJob);
+    job.settleMs = 0; // trust arrivals at once (the fixture's build waited the default 30 s)
+    await job.runRange();
+  };
+  const source = (interval: 'week' | 'month') =>
+    activitySource(
+      ctx.wh.ch,
+      Object.assign(new ReportParams(), { tenant: TENANT }),
+      resolveRange({ tz, from, to }, { maxDays: 731 }),
+      interval,
+    );
+  const expectEqual = async () => {
+    for (const interval of ['week', 'month'] as const) {
+      for (const cohortBy of ['registered', 'first_seen'] as const) {
+        const result = await ctx.wh.app
+          .get(ReportService)
+          .run('cohorts', { tenant: TENANT, tz, interval, cohort_by: cohortBy, from, to });
+        const got = result.rows.map(({ cohort, cohort_size, period, active }) => ({ cohort, cohort_size, period, active }));
+        expect(got).toEqual(expected(events, tz, from, to, interval, cohortBy));
+      }
+    }
+  };
+
+  it('reads whole current months and days; a late event sends its day and month back until the job restates them', async () => {
+    await restate();
+    expect((await source('month')).months).toEqual(['2026-07-01', '2026-08-01', '2026-09-01', '2026-10-01']);
+    expect((await source('week')).days.length).toBeGreaterThan(100);
+    await expectEqual();
+
+    // A contact's first login, late, in a summarised month: active there now.
+    const late: Ev = {
+      event_id: randomUUID(),
+      tenant_id: TENANT,
+      occurred_at: '2026-09-14T10:00:00.000Z',
+      type: 'user.login',
+      contact_id: events.find((e) => e.type === 'user.registered' && e.occurred_at < '2026-08-01')!.contact_id,
+    };
+    events.push(late);
+    const res = await ctx.wh.http().post('/v1/events').send([late]);
+    expect(res.body).toMatchObject({ accepted: 1, rejected: 0 });
+    expect((await source('month')).months).not.toContain('2026-09-01');
+    expect((await source('week')).days).not.toContain('2026-09-14');
+    await expectEqual();
+
+    await restate();
+    expect((await source('month')).months).toContain('2026-09-01');
+    await expectEqual();
   });
 });

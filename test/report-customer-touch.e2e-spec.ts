@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ReportService } from '@tallyhouse/reports';
+import { CustomerTouchParams, receivedPerContact } from '../libs/reports/src/customer-touch/customer-touch.report';
+import { resolveRange } from '../libs/reports/src/report-range';
 import { RollupJob } from '@tallyhouse/rollups';
 import { localMidnight } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
@@ -148,5 +150,45 @@ describe('customer-touch known contacts from the summaries', () => {
     ] as const) {
       expect((await run({ tz, from, to })).rows).toEqual(expected(events, tz, from, to));
     }
+  });
+
+  it('counts notifications per contact from touch_monthly and touch_daily in the home zone, and after late ones', async () => {
+    const [tz, from, to] = ['Asia/Kathmandu', '2026-10-25', '2026-12-01'];
+    const received = () =>
+      receivedPerContact(
+        ctx.wh.ch,
+        Object.assign(new CustomerTouchParams(), { tenant: TENANT }),
+        resolveRange({ tz, from, to }, { maxDays: 731 }),
+      );
+    const expectEqual = async () => {
+      expect((await run({ tz, from, to })).rows).toEqual(expected(events, tz, from, to));
+      expect((await run({ tz, from, to, message_type: 'email' })).rows).toEqual(
+        expected(events, tz, from, to, ['email']),
+      );
+    };
+    const summarised = await received();
+    expect(summarised.months).toEqual(['2026-11-01']);
+    expect(summarised.days.length).toBe(7); // October 25-31
+    await expectEqual();
+
+    // Two late deliveries to one contact on a summarised day: that day and month are read from events.
+    const late = [0, 1].map(() => ({
+      event_id: randomUUID(),
+      tenant_id: TENANT,
+      occurred_at: '2026-11-03T12:00:00.000Z',
+      type: 'message.delivered',
+      contact_id: 'p3',
+      channel: 'email',
+      platform: 'android',
+    }));
+    events.push(...late);
+    const res = await ctx.wh.http().post('/v1/events').send(late);
+    expect(res.body).toMatchObject({ accepted: 2, rejected: 0 });
+    expect((await received()).months).toEqual([]);
+    await expectEqual();
+
+    await ctx.wh.app.get(RollupJob).runRange();
+    expect((await received()).months).toEqual(['2026-11-01']);
+    await expectEqual();
   });
 });

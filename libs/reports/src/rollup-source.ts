@@ -73,13 +73,7 @@ export async function rollupSource(
   const typeClause = types ? ' AND type IN {s_types:Array(String)}' : '';
   if (types) values.s_types = types;
 
-  const fresh = interval === 'hour' ? NONE : await freshSummaries(ch, params, range);
-  const useMonths = interval === 'month' || interval === 'quarter' || interval === 'year' || interval === 'total';
-  const monthsUsed = useMonths ? fresh.months : [];
-  const inUsedMonth = (day: string) => monthsUsed.includes(day.slice(0, 8) + '01');
-  const daysUsed = fresh.days.filter((d) => !inUsedMonth(d));
-  // A summarised month holds all of its days, fresh or not as days.
-  const covered = [...daysUsed, ...fresh.daysWithEvents.filter(inUsedMonth)];
+  const { months: monthsUsed, days: daysUsed, covered } = await summaryPeriods(ch, params.tenant, range, interval);
   values.s_months = monthsUsed;
   values.s_days = daysUsed;
   values.s_covered = covered;
@@ -108,6 +102,34 @@ export async function rollupSource(
   return { sql: `(${branches.join('\n UNION ALL \n')})`, values, months: monthsUsed, days: daysUsed };
 }
 
+/** The summarised local months and days a report reads, and every day they cover. */
+export interface SummaryPeriods {
+  months: string[];
+  days: string[];
+  /** Local days served by those months and days: the rest of the range comes from the finer source. */
+  covered: string[];
+}
+
+/**
+ * Which current summary periods (rollup_builds of rollup_daily / rollup_monthly,
+ * which every table built with them shares) a report over `range` grouped by
+ * `interval` reads: months for monthly and coarser intervals, days otherwise.
+ */
+export async function summaryPeriods(
+  ch: ClickHouseService,
+  tenant: string,
+  range: ReportRange,
+  interval: Interval | 'total',
+): Promise<SummaryPeriods> {
+  const fresh = interval === 'hour' ? NONE : await freshSummaries(ch, tenant, range);
+  const useMonths = interval === 'month' || interval === 'quarter' || interval === 'year' || interval === 'total';
+  const months = useMonths ? fresh.months : [];
+  const inUsedMonth = (day: string) => months.includes(day.slice(0, 8) + '01');
+  const days = fresh.days.filter((d) => !inUsedMonth(d));
+  // A summarised month holds all of its days, fresh or not as days.
+  return { months, days, covered: [...days, ...fresh.daysWithEvents.filter(inUsedMonth)] };
+}
+
 function summaryFilters(params: ReportParams): string {
   let sql = '';
   for (const [param, column] of Object.entries(FILTER_COLUMNS)) {
@@ -129,12 +151,8 @@ interface FreshSummaries {
 const NONE: FreshSummaries = { days: [], months: [], daysWithEvents: [] };
 
 /** Local days and months inside the range whose summaries are current. */
-async function freshSummaries(
-  ch: ClickHouseService,
-  params: ReportParams,
-  range: ReportRange,
-): Promise<FreshSummaries> {
-  const values = { tenant: params.tenant, tz: range.tz, from_ms: range.fromMs, to_ms: range.toMs };
+async function freshSummaries(ch: ClickHouseService, tenant: string, range: ReportRange): Promise<FreshSummaries> {
+  const values = { tenant, tz: range.tz, from_ms: range.fromMs, to_ms: range.toMs };
   // Every local day with events in the range, when its events last arrived, and whether it and its month lie inside the range.
   const dayRows = await ch.query<DayRow>(
     `SELECT toString(d) AS day, toString(toStartOfMonth(d)) AS month,
@@ -161,7 +179,7 @@ async function freshSummaries(
      FROM rollup_builds
      WHERE tenant_id = {tenant:String} AND period IN {periods:Array(Date)}
      GROUP BY table_name, period`,
-    { tag: 'report:summary-builds', params: { tenant: params.tenant, periods }, idempotent: true },
+    { tag: 'report:summary-builds', params: { tenant, periods }, idempotent: true },
   );
   const built = new Map(builds.filter((b) => b.time_zone === range.tz).map((b) => [`${b.table_name}|${b.label}`, b]));
   const current = (table: string, period: string, arrivedMs: number): boolean => {

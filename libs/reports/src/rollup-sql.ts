@@ -57,3 +57,16 @@ export function rollupWhere(
   }
   return { sql: clauses.join(' AND '), values };
 }
+
+/**
+ * The same SQL with every query parameter renamed `prefix + name`, so two
+ * sources with parameters of the same names and other values can share one
+ * statement. (Braces appear in this SQL only as parameter placeholders.)
+ */
+export function prefixed(sql: string, prefix: string): string {
+  return sql.replace(/\{([a-z_][a-z0-9_]*):/g, `{${prefix}$1:`);
+}
+
+export function prefixedValues(values: QueryParams | undefined, prefix: string): QueryParams {
+  return Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [`${prefix}${k}`, v]));
+}

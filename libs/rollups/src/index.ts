@@ -12,3 +12,11 @@ export {
   type TypeArrival,
 } from './job/campaign-summary';
 export { CONVERSATION_TYPES, RESOLVED_TABLE, resolvedDayCurrent } from './job/resolved-summary';
+export {
+  ACTIVITY_AGGREGATES,
+  HELPED_TYPES,
+  PASSIVE_TYPES,
+  PROACTIVE_CHANNELS,
+  TOUCH_COUNTS,
+  TOUCH_TYPE,
+} from './job/contact-summaries';

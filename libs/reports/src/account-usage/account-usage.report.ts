@@ -1,7 +1,11 @@
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams } from '../report-params';
 import { periodExpr, rollupWhere } from '../rollup-sql';
+import { activitySource, servesActivity } from '../activity-source';
+import type { ReportRange } from '../report-range';
 import { rollupSource } from '../rollup-source';
+import type { ClickHouseService } from '@tallyhouse/clickhouse';
+import { HELPED_TYPES, PROACTIVE_CHANNELS } from '@tallyhouse/rollups';
 import { RESOLVED_DAYS, summarisedDays, type SummarisedDays } from '../summary-days';
 
 export class AccountUsageParams extends ReportParams {}
@@ -9,8 +13,6 @@ export class AccountUsageParams extends ReportParams {}
 /** group_by value -> the column it groups by (the only identifiers that enter the SQL). */
 const GROUP_COLUMNS: Record<string, string> = { platform: 'platform', channel: 'channel' };
 
-/** The conversational event types: a contact with one of these in a period was helped in it. */
-const CONVERSATION_MESSAGES = ['conversation.message_in', 'conversation.message_out'];
 
 interface UsageRow {
   period: string;
@@ -62,35 +64,11 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
 
   async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
     const where = rollupWhere(params, range);
-    const source = await rollupSource(ch, params, range, params.interval);
     const period = periodExpr(params.interval, params.week_start);
     const grp = params.group_by ? GROUP_COLUMNS[params.group_by] : "''";
-    // Two passes over the same rows: only the conversation rows' bitmaps are read (reading a
-    // bitmap costs far more than a count, and most rows are other event types).
-    const usage = await ch.query<UsageRow>(
-      `SELECT period, grp, max(unique_contacts) AS unique_contacts, max(active_agents) AS active_agents,
-              max(channels) AS channels, max(proactive_messages) AS proactive_messages
-       FROM (
-         SELECT ${period} AS period, ${grp} AS grp,
-                bitmapCardinality(groupBitmapMergeState(contacts)) AS unique_contacts,
-                uniqExactIf(agent_id, type = 'conversation.message_out' AND agent_id != '') AS active_agents,
-                0 AS channels, 0 AS proactive_messages
-         FROM ${source.sql} WHERE type IN {conversation:Array(String)}
-         GROUP BY period, grp
-         UNION ALL
-         SELECT ${period} AS period, ${grp} AS grp, 0, 0, uniqExactIf(channel, channel != ''),
-                sumIf(events, type = 'message.sent' AND channel IN ('chat', 'social'))
-         FROM ${source.sql}
-         GROUP BY period, grp
-       )
-       GROUP BY period, grp
-       ORDER BY period, grp`,
-      {
-        tag: 'report:account-usage',
-        params: { ...source.values, conversation: CONVERSATION_MESSAGES },
-        idempotent: true,
-      },
-    );
+    const usage = servesActivity(params)
+      ? await usageFromActivity(ch, params, range, period, grp)
+      : await usageFromRollups(ch, params, range, period, grp);
     const resolvedWhere = params.channel?.length ? 'AND channel IN {f_channel:Array(String)}' : '';
     // Whole current days from resolved_daily (hours cannot be cut out of a day), the rest from conversations.
     const summary: SummarisedDays =
@@ -167,3 +145,60 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
     return [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => r);
   },
 };
+
+/** Usage per period and group from activity_* (filters on channel and platform only). */
+async function usageFromActivity(
+  ch: ClickHouseService,
+  params: AccountUsageParams,
+  range: ReportRange,
+  period: string,
+  grp: string,
+): Promise<UsageRow[]> {
+  const source = await activitySource(ch, params, range, params.interval);
+  return ch.query<UsageRow>(
+    `SELECT ${period} AS period, ${grp} AS grp, groupBitmapMerge(helped) AS unique_contacts,
+            uniqExactMerge(agents) AS active_agents, uniqExactIf(channel, channel != '') AS channels,
+            sum(proactive) AS proactive_messages
+     FROM ${source.sql}
+     GROUP BY period, grp
+     ORDER BY period, grp`,
+    { tag: 'report:account-usage', params: source.values, idempotent: true },
+  );
+}
+
+/** The same figures from the rollups, for filters activity_* does not hold (campaign, org unit, group). */
+async function usageFromRollups(
+  ch: ClickHouseService,
+  params: AccountUsageParams,
+  range: ReportRange,
+  period: string,
+  grp: string,
+): Promise<UsageRow[]> {
+  const source = await rollupSource(ch, params, range, params.interval);
+  // Two passes over the same rows: only the conversation rows' bitmaps are read (reading a
+  // bitmap costs far more than a count, and most rows are other event types).
+  return ch.query<UsageRow>(
+    `SELECT period, grp, max(unique_contacts) AS unique_contacts, max(active_agents) AS active_agents,
+            max(channels) AS channels, max(proactive_messages) AS proactive_messages
+     FROM (
+       SELECT ${period} AS period, ${grp} AS grp,
+              bitmapCardinality(groupBitmapMergeState(contacts)) AS unique_contacts,
+              uniqExactIf(agent_id, type = 'conversation.message_out' AND agent_id != '') AS active_agents,
+              0 AS channels, 0 AS proactive_messages
+       FROM ${source.sql} WHERE type IN {conversation:Array(String)}
+       GROUP BY period, grp
+       UNION ALL
+       SELECT ${period} AS period, ${grp} AS grp, 0, 0, uniqExactIf(channel, channel != ''),
+              sumIf(events, type = 'message.sent' AND channel IN {proactive:Array(String)})
+       FROM ${source.sql}
+       GROUP BY period, grp
+     )
+     GROUP BY period, grp
+     ORDER BY period, grp`,
+    {
+      tag: 'report:account-usage',
+      params: { ...source.values, conversation: [...HELPED_TYPES], proactive: [...PROACTIVE_CHANNELS] },
+      idempotent: true,
+    },
+  );
+}

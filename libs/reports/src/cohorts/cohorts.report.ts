@@ -1,9 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { EARLIEST_EVENT_MS } from '@tallyhouse/events';
 import { IsIn, IsOptional } from 'class-validator';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams } from '../report-params';
-import { periodExpr } from '../rollup-sql';
-import { rollupSource } from '../rollup-source';
+import { activitySource } from '../activity-source';
+import { homeZone } from '../home-zone';
+import { periodExpr, prefixed, prefixedValues } from '../rollup-sql';
 import { share } from '../report-values';
 
 export class CohortsParams extends ReportParams {
@@ -38,8 +40,6 @@ function intervalsBetween(from: string, to: string, interval: CohortsParams['int
   }
 }
 
-/** Events done to a contact rather than by them: they do not make a contact active. */
-const PASSIVE_TYPES = ['message.sent', 'message.delivered', 'message.bounced'];
 
 interface CohortRow {
   cohort: string;
@@ -80,26 +80,31 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
   async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
     const period = periodExpr(params.interval, params.week_start);
     // Cohorts take no filters: membership is about the contact, not a channel.
-    const source = await rollupSource(
-      ch,
-      Object.assign(new ReportParams(), { tenant: params.tenant }),
-      range,
-      params.interval,
-    );
+    const everything = Object.assign(new ReportParams(), { tenant: params.tenant });
+    const source = await activitySource(ch, everything, range, params.interval);
+    // Seen before the range (first_seen cohorts exclude them): whole periods from the home zone's
+    // summaries (the zone only cuts the union into periods), rollup_15m for the rest.
+    const before =
+      params.cohort_by === 'first_seen'
+        ? await activitySource(
+            ch,
+            everything,
+            { tz: await homeZone(ch, params.tenant), fromMs: EARLIEST_EVENT_MS, toMs: range.fromMs },
+            'total',
+            { unionOnly: true },
+          )
+        : null;
     const cohortOf =
-      params.cohort_by === 'registered'
-        ? 'c.registered'
-        : 'bitmapAndnot(c.seen, bitmapOr(b.seen_before, e.seen_earlier))';
+      params.cohort_by === 'registered' ? 'c.registered' : 'bitmapAndnot(c.seen, bitmapOr(b.seen_before, e.seen_earlier))';
+    const seenBefore = before
+      ? `(SELECT groupBitmapMergeState(seen) AS seen_before FROM ${prefixed(before.sql, 'b_')})`
+      : '(SELECT groupBitmapState(toUInt32(0)) AS seen_before)';
     const rows = await ch.query<CohortRow>(
       `WITH
          periods AS (
-           SELECT period,
-                  groupBitmapMergeState(contacts) AS seen,
-                  groupBitmapMergeStateIf(contacts, type NOT IN {passive:Array(String)}) AS active,
-                  groupBitmapMergeStateIf(contacts, type = 'user.registered') AS registered
-           FROM (
-             SELECT ${period} AS period, type, contacts FROM ${source.sql}
-           )
+           SELECT ${period} AS period, groupBitmapMergeState(seen) AS seen, groupBitmapMergeState(active) AS active,
+                  groupBitmapMergeState(registered) AS registered
+           FROM ${source.sql}
            GROUP BY period
          ),
          earlier AS (
@@ -112,21 +117,14 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
            SELECT c.period AS cohort, ${cohortOf} AS members
            FROM periods AS c
            LEFT JOIN earlier AS e ON e.period = c.period
-           CROSS JOIN (
-             SELECT groupBitmapMergeState(contacts) AS seen_before FROM rollup_15m
-             WHERE tenant_id = {tenant:String} AND bucket < fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-           ) AS b
+           CROSS JOIN ${seenBefore} AS b
          )
        SELECT k.cohort AS cohort, a.period AS period, bitmapCardinality(k.members) AS cohort_size,
               bitmapAndCardinality(k.members, a.active) AS active
        FROM cohorts AS k CROSS JOIN periods AS a
        WHERE a.period >= k.cohort AND bitmapCardinality(k.members) > 0
        ORDER BY cohort, period`,
-      {
-        tag: 'report:cohorts',
-        params: { ...source.values, passive: PASSIVE_TYPES },
-        idempotent: true,
-      },
+      { tag: 'report:cohorts', params: { ...source.values, ...prefixedValues(before?.values, 'b_') }, idempotent: true },
     );
     return rows.map((r) => {
       const size = Number(r.cohort_size);

@@ -4,8 +4,13 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsOptional, Matches } from 'class-validator';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParams, toList } from '../report-params';
+import type { ClickHouseService, QueryParams } from '@tallyhouse/clickhouse';
+import { TOUCH_COUNTS, TOUCH_TYPE } from '@tallyhouse/rollups';
+import { activitySource } from '../activity-source';
+import { homeZone } from '../home-zone';
+import type { ReportRange } from '../report-range';
 import { rollupWhere } from '../rollup-sql';
-import { rollupSource } from '../rollup-source';
+import { summaryPeriods } from '../rollup-source';
 
 export class CustomerTouchParams extends ReportParams {
   @ApiPropertyOptional({
@@ -71,43 +76,36 @@ export const CustomerTouchReport: ReportDefinition<CustomerTouchParams> = {
   },
 
   async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
-    const where = rollupWhere(params, range, 'occurred_at');
-    const typeFilter = params.message_type?.length ? 'AND channel IN {message_type:Array(String)}' : '';
-    const values = { ...where.values, message_type: params.message_type ?? [] };
-    // Per contact, how many notifications in all and per platform class (one pass, counters per
-    // class rather than a row per class); then how many contacts per count.
+    const received = await receivedPerContact(ch, params, range);
+    // Per contact, how many notifications in all and per platform class (counters per class
+    // rather than a row per class); then how many contacts per count.
     const histogram = await ch.query<HistogramRow>(
       `SELECT segment, least(n, 10) AS received, count() AS contacts
        FROM (
-         SELECT contact_no, count() AS total, countIf(platform = 'ios') AS ios, countIf(platform = 'android') AS android
-         FROM events
-         WHERE ${where.sql} AND type = 'message.delivered' AND contact_no != 0 ${typeFilter}
+         SELECT contact_no, sum(ios) + sum(android) + sum(other) AS total, sum(ios) AS ios_n, sum(android) AS android_n,
+                sum(other) AS other_n
+         FROM ${received.sql}
          GROUP BY contact_no
        )
-       ARRAY JOIN ['total', 'ios', 'android', 'other'] AS segment, [total, ios, android, toUInt64(total - ios - android)] AS n
+       ARRAY JOIN ['total', 'ios', 'android', 'other'] AS segment, [total, ios_n, android_n, other_n] AS n
        WHERE n > 0
        GROUP BY segment, received`,
-      { tag: 'report:customer-touch', params: values, idempotent: true },
+      { tag: 'report:customer-touch', params: received.values, idempotent: true },
     );
     // Known contacts: anyone with an event before the end of the range. Whole months and days
     // from the summaries of the tenant's home zone (the zone only cuts the union into periods,
     // so any zone gives the same set), rollup_15m for the rest; no filter narrows "known".
-    const [home] = await ch.query<{ time_zone: string }>(
-      `SELECT time_zone FROM tenants FINAL WHERE tenant_id = {tenant:String}`,
-      { tag: 'report:customer-touch:zone', params: { tenant: params.tenant }, idempotent: true },
-    );
     const everything = Object.assign(new ReportParams(), { tenant: params.tenant });
-    const before = await rollupSource(
+    const before = await activitySource(
       ch,
       everything,
-      { tz: home?.time_zone || 'UTC', fromMs: EARLIEST_EVENT_MS, toMs: range.toMs },
+      { tz: await homeZone(ch, params.tenant), fromMs: EARLIEST_EVENT_MS, toMs: range.toMs },
       'total',
-      undefined,
       { unionOnly: true },
     );
     const known = await ch.query<KnownRow>(
-      `SELECT segment, bitmapCardinality(groupBitmapMergeState(contacts)) AS known
-       FROM (SELECT ${PLATFORM_CLASS} AS class, contacts FROM ${before.sql})
+      `SELECT segment, groupBitmapMerge(seen) AS known
+       FROM (SELECT ${PLATFORM_CLASS} AS class, seen FROM ${before.sql})
        ARRAY JOIN ['total', class] AS segment
        GROUP BY segment`,
       { tag: 'report:customer-touch:known', params: before.values, idempotent: true },
@@ -127,3 +125,52 @@ export const CustomerTouchReport: ReportDefinition<CustomerTouchParams> = {
     });
   },
 };
+
+/** Filters touch_* cannot apply (it keeps only the channel of each notification). */
+const COMMON_FILTERS = ['channel', 'platform', 'campaign', 'org_unit', 'group'] as const;
+
+/**
+ * Notifications received per contact in the range (rows of contact_no, ios, android, other, one
+ * or more per contact): whole current months from touch_monthly, whole current days from
+ * touch_daily, the rest from events. With a common filter (channel, platform, campaign, org
+ * unit, group) everything comes from events, which hold those.
+ */
+export async function receivedPerContact(
+  ch: ClickHouseService,
+  params: CustomerTouchParams,
+  range: ReportRange,
+): Promise<{ sql: string; values: QueryParams; months: string[]; days: string[] }> {
+  const where = rollupWhere(params, range, 'occurred_at');
+  const summarised = COMMON_FILTERS.every((f) => !params[f]?.length);
+  const periods = summarised
+    ? await summaryPeriods(ch, params.tenant, range, 'total')
+    : { months: [], days: [], covered: [] };
+  const types = params.message_type?.length ? params.message_type : null;
+  const values: QueryParams = {
+    ...where.values,
+    message_type: types ?? [],
+    s_months: periods.months,
+    s_days: periods.days,
+    s_covered: periods.covered,
+  };
+  // A summary row's count per platform class, over the chosen channels only.
+  const count = (column: string) =>
+    types ? `arraySum(arrayFilter((n, c) -> has({message_type:Array(String)}, c), ${column}, channels))` : `arraySum(${column})`;
+  const fromSummary = (table: string, period: string, list: string) =>
+    `SELECT contact_no, ${count('ios')} AS ios, ${count('android')} AS android, ${count('other')} AS other
+     FROM ${table} FINAL
+     WHERE tenant_id = {tenant:String} AND time_zone = {tz:String} AND ${period} IN {${list}:Array(Date)}`;
+  const branches: string[] = [];
+  if (periods.months.length > 0) branches.push(fromSummary('touch_monthly', 'month', 's_months'));
+  if (periods.days.length > 0) branches.push(fromSummary('touch_daily', 'day', 's_days'));
+  const notCovered = periods.covered.length > 0 ? 'AND toDate(occurred_at, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
+  branches.push(`SELECT contact_no, n_ios AS ios, n_android AS android, n_other AS other
+     FROM (
+       SELECT contact_no, ${TOUCH_COUNTS}
+       FROM events
+       WHERE ${where.sql} AND type = '${TOUCH_TYPE}' AND contact_no != 0
+         ${types ? 'AND channel IN {message_type:Array(String)}' : ''} ${notCovered}
+       GROUP BY contact_no
+     )`);
+  return { sql: `(${branches.join('\n UNION ALL \n')})`, values, months: periods.months, days: periods.days };
+}

@@ -1,4 +1,5 @@
 import type { ClickHouseService } from '@tallyhouse/clickhouse';
+import { buildContactDays, buildContactMonths } from './contact-summaries';
 import type { SummaryTable } from './rollup.types';
 
 const DIMS = ['channel', 'platform', 'campaign_id', 'message_id', 'org_unit', 'group_id', 'agent_id'] as const;
@@ -20,7 +21,8 @@ export interface PeriodBuild {
 }
 
 /**
- * Writes daily and monthly summaries, then records each build in rollup_builds.
+ * Writes daily and monthly summaries (rollup_* and, from the same source, the
+ * contact-level activity_* and touch_*), then records each build in rollup_builds.
  *
  * Daily rows regroup rollup_15m: each 15-minute UTC bucket lies inside exactly
  * one local day of any zone in use, so grouping by toDate(bucket, tz) is
@@ -50,6 +52,7 @@ export class RollupBuilder {
           params: { tenant, tz, start: startMs / 1000, end: endMs / 1000, days: chunk.map((d) => d.period) },
         },
       );
+      await buildContactDays(this.ch, tenant, tz, chunk.map((d) => d.period), startMs, endMs);
       await this.record(tenant, tz, 'rollup_daily', chunk);
     }
   }
@@ -67,6 +70,7 @@ export class RollupBuilder {
          GROUP BY tenant_id, time_zone, type, month, ${DIM_LIST}`,
         { tag: 'rollups:build-months', params: { tenant, tz, months: chunk.map((m) => m.period) } },
       );
+      await buildContactMonths(this.ch, tenant, tz, chunk.map((m) => m.period));
       await this.record(tenant, tz, 'rollup_monthly', chunk);
     }
   }

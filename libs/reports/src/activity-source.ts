@@ -1,0 +1,82 @@
+import type { ClickHouseService, QueryParams } from '@tallyhouse/clickhouse';
+import { ACTIVITY_AGGREGATES } from '@tallyhouse/rollups';
+import type { Interval, ReportParams } from './report-params';
+import type { ReportRange } from './report-range';
+import { rollupWhere } from './rollup-sql';
+import { summaryPeriods } from './rollup-source';
+
+/**
+ * Contact activity per platform and channel (seen, active, registered,
+ * helped, agents, events, proactive: see libs/rollups contact-summaries), read
+ * like rollupSource reads the rollups: whole current months from
+ * activity_monthly, whole current days from activity_daily, the rest of the
+ * range regrouped from rollup_15m with the same aggregates. A few rows per
+ * day instead of one per event type and dimension set.
+ *
+ * Exact only for filters on platform and channel (the other dimensions are
+ * not in these tables): `servesActivity` says whether a report's parameters
+ * qualify.
+ */
+export interface ActivitySource {
+  /** A parenthesised subquery with bucket (UTC period start), platform, channel and the activity columns. */
+  sql: string;
+  values: QueryParams;
+  /** Local periods served by the summaries ('YYYY-MM-DD'), for tests and the bench. */
+  months: string[];
+  days: string[];
+}
+
+/** The filters activity_* can apply. */
+const ACTIVITY_FILTERS = { channel: 'channel', platform: 'platform' } as const;
+const OTHER_FILTERS = ['campaign', 'org_unit', 'group'] as const;
+
+export function servesActivity(params: ReportParams): boolean {
+  return OTHER_FILTERS.every((f) => !params[f]?.length);
+}
+
+const COLUMNS = 'events, proactive, seen, active, registered, helped, agents';
+
+/**
+ * `unionOnly`: the caller only ORs the bitmaps, so the summaries are read
+ * without FINAL (a newer version of a row holds every contact of an older one).
+ */
+export async function activitySource(
+  ch: ClickHouseService,
+  params: ReportParams,
+  range: ReportRange,
+  interval: Interval | 'total',
+  { unionOnly = false }: { unionOnly?: boolean } = {},
+): Promise<ActivitySource> {
+  if (!servesActivity(params)) throw new Error('activitySource: only channel and platform filters are exact here');
+  const base = rollupWhere(params, range);
+  const periods = await summaryPeriods(ch, params.tenant, range, interval);
+  const values: QueryParams = { ...base.values, s_months: periods.months, s_days: periods.days, s_covered: periods.covered };
+  let filters = '';
+  for (const [param, column] of Object.entries(ACTIVITY_FILTERS)) {
+    if (params[param as keyof typeof ACTIVITY_FILTERS]?.length) filters += ` AND ${column} IN {f_${param}:Array(String)}`;
+  }
+  const final = unionOnly ? '' : ' FINAL';
+  const branches: string[] = [];
+  if (periods.months.length > 0) {
+    branches.push(`SELECT toTimeZone(toDateTime(month, {tz:String}), 'UTC') AS bucket, platform, channel, ${COLUMNS}
+                   FROM activity_monthly${final}
+                   WHERE tenant_id = {tenant:String} AND time_zone = {tz:String}
+                     AND month IN {s_months:Array(Date)}${filters}`);
+  }
+  if (periods.days.length > 0) {
+    branches.push(`SELECT toTimeZone(toDateTime(day, {tz:String}), 'UTC') AS bucket, platform, channel, ${COLUMNS}
+                   FROM activity_daily${final}
+                   WHERE tenant_id = {tenant:String} AND time_zone = {tz:String}
+                     AND day IN {s_days:Array(Date)}${filters}`);
+  }
+  const notCovered = periods.covered.length > 0 ? ' AND toDate(bucket, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
+  branches.push(`SELECT bucket, platform, channel, n_events AS events, n_proactive AS proactive,
+                        seen, active, registered, helped, agents
+                 FROM (
+                   SELECT bucket, platform, channel, ${ACTIVITY_AGGREGATES}
+                   FROM rollup_15m
+                   WHERE ${base.sql}${notCovered}
+                   GROUP BY bucket, platform, channel
+                 )`);
+  return { sql: `(${branches.join('\n UNION ALL \n')})`, values, months: periods.months, days: periods.days };
+}
