@@ -324,10 +324,21 @@ describe('account-usage resolved conversations from the daily summary (resolved_
   it('reads whole current months and days from activity_monthly and activity_daily in the home zone', async () => {
     await restate();
     const months = resolveRange({ tz, from: '2026-10-01', to: '2026-12-01' }, { maxDays: 731 });
-    const monthly = await activitySource(ctx.wh.ch, Object.assign(new ReportParams(), { tenant: TENANT }), months, 'month');
+    const monthly = await activitySource(
+      ctx.wh.ch,
+      Object.assign(new ReportParams(), { tenant: TENANT }),
+      months,
+      'month',
+    );
     expect(monthly.months).toEqual(['2026-10-01', '2026-11-01']);
     for (const groupBy of ['', 'platform', 'channel'] as const) {
-      const result = await run({ tz, interval: 'month', from: '2026-10-01', to: '2026-12-01', ...(groupBy ? { group_by: groupBy } : {}) });
+      const result = await run({
+        tz,
+        interval: 'month',
+        from: '2026-10-01',
+        to: '2026-12-01',
+        ...(groupBy ? { group_by: groupBy } : {}),
+      });
       expect(result.rows).toEqual(expected(events, tz, '2026-10-01', '2026-12-01', 'month', groupBy || undefined));
     }
     const daily = await activitySource(ctx.wh.ch, Object.assign(new ReportParams(), { tenant: TENANT }), months, 'day');

@@ -139,7 +139,12 @@ describe('cohorts from the contact activity summaries (activity_daily, activity_
         const result = await ctx.wh.app
           .get(ReportService)
           .run('cohorts', { tenant: TENANT, tz, interval, cohort_by: cohortBy, from, to });
-        const got = result.rows.map(({ cohort, cohort_size, period, active }) => ({ cohort, cohort_size, period, active }));
+        const got = result.rows.map(({ cohort, cohort_size, period, active }) => ({
+          cohort,
+          cohort_size,
+          period,
+          active,
+        }));
         expect(got).toEqual(expected(events, tz, from, to, interval, cohortBy));
       }
     }

@@ -50,10 +50,16 @@ export async function activitySource(
   if (!servesActivity(params)) throw new Error('activitySource: only channel and platform filters are exact here');
   const base = rollupWhere(params, range);
   const periods = await summaryPeriods(ch, params.tenant, range, interval);
-  const values: QueryParams = { ...base.values, s_months: periods.months, s_days: periods.days, s_covered: periods.covered };
+  const values: QueryParams = {
+    ...base.values,
+    s_months: periods.months,
+    s_days: periods.days,
+    s_covered: periods.covered,
+  };
   let filters = '';
   for (const [param, column] of Object.entries(ACTIVITY_FILTERS)) {
-    if (params[param as keyof typeof ACTIVITY_FILTERS]?.length) filters += ` AND ${column} IN {f_${param}:Array(String)}`;
+    if (params[param as keyof typeof ACTIVITY_FILTERS]?.length)
+      filters += ` AND ${column} IN {f_${param}:Array(String)}`;
   }
   const final = unionOnly ? '' : ' FINAL';
   const branches: string[] = [];
@@ -69,7 +75,8 @@ export async function activitySource(
                    WHERE tenant_id = {tenant:String} AND time_zone = {tz:String}
                      AND day IN {s_days:Array(Date)}${filters}`);
   }
-  const notCovered = periods.covered.length > 0 ? ' AND toDate(bucket, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
+  const notCovered =
+    periods.covered.length > 0 ? ' AND toDate(bucket, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
   branches.push(`SELECT bucket, platform, channel, n_events AS events, n_proactive AS proactive,
                         seen, active, registered, helped, agents
                  FROM (

@@ -13,7 +13,6 @@ export class AccountUsageParams extends ReportParams {}
 /** group_by value -> the column it groups by (the only identifiers that enter the SQL). */
 const GROUP_COLUMNS: Record<string, string> = { platform: 'platform', channel: 'channel' };
 
-
 interface UsageRow {
   period: string;
   grp: string;

@@ -40,7 +40,6 @@ function intervalsBetween(from: string, to: string, interval: CohortsParams['int
   }
 }
 
-
 interface CohortRow {
   cohort: string;
   period: string;
@@ -95,7 +94,9 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
           )
         : null;
     const cohortOf =
-      params.cohort_by === 'registered' ? 'c.registered' : 'bitmapAndnot(c.seen, bitmapOr(b.seen_before, e.seen_earlier))';
+      params.cohort_by === 'registered'
+        ? 'c.registered'
+        : 'bitmapAndnot(c.seen, bitmapOr(b.seen_before, e.seen_earlier))';
     const seenBefore = before
       ? `(SELECT groupBitmapMergeState(seen) AS seen_before FROM ${prefixed(before.sql, 'b_')})`
       : '(SELECT groupBitmapState(toUInt32(0)) AS seen_before)';
@@ -124,7 +125,11 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
        FROM cohorts AS k CROSS JOIN periods AS a
        WHERE a.period >= k.cohort AND bitmapCardinality(k.members) > 0
        ORDER BY cohort, period`,
-      { tag: 'report:cohorts', params: { ...source.values, ...prefixedValues(before?.values, 'b_') }, idempotent: true },
+      {
+        tag: 'report:cohorts',
+        params: { ...source.values, ...prefixedValues(before?.values, 'b_') },
+        idempotent: true,
+      },
     );
     return rows.map((r) => {
       const size = Number(r.cohort_size);

@@ -155,7 +155,9 @@ export async function receivedPerContact(
   };
   // A summary row's count per platform class, over the chosen channels only.
   const count = (column: string) =>
-    types ? `arraySum(arrayFilter((n, c) -> has({message_type:Array(String)}, c), ${column}, channels))` : `arraySum(${column})`;
+    types
+      ? `arraySum(arrayFilter((n, c) -> has({message_type:Array(String)}, c), ${column}, channels))`
+      : `arraySum(${column})`;
   const fromSummary = (table: string, period: string, list: string) =>
     `SELECT contact_no, ${count('ios')} AS ios, ${count('android')} AS android, ${count('other')} AS other
      FROM ${table} FINAL
@@ -163,7 +165,8 @@ export async function receivedPerContact(
   const branches: string[] = [];
   if (periods.months.length > 0) branches.push(fromSummary('touch_monthly', 'month', 's_months'));
   if (periods.days.length > 0) branches.push(fromSummary('touch_daily', 'day', 's_days'));
-  const notCovered = periods.covered.length > 0 ? 'AND toDate(occurred_at, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
+  const notCovered =
+    periods.covered.length > 0 ? 'AND toDate(occurred_at, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
   branches.push(`SELECT contact_no, n_ios AS ios, n_android AS android, n_other AS other
      FROM (
        SELECT contact_no, ${TOUCH_COUNTS}

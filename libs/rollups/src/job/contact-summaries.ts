@@ -17,15 +17,7 @@ export const PROACTIVE_CHANNELS = ['chat', 'social'] as const;
 /** A notification received. */
 export const TOUCH_TYPE = 'message.delivered';
 
-export const ACTIVITY_COLUMNS = [
-  'events',
-  'proactive',
-  'seen',
-  'active',
-  'registered',
-  'helped',
-  'agents',
-] as const;
+export const ACTIVITY_COLUMNS = ['events', 'proactive', 'seen', 'active', 'registered', 'helped', 'agents'] as const;
 
 /**
  * The activity columns aggregated from rows of rollup_15m / rollup_daily

@@ -52,7 +52,14 @@ export class RollupBuilder {
           params: { tenant, tz, start: startMs / 1000, end: endMs / 1000, days: chunk.map((d) => d.period) },
         },
       );
-      await buildContactDays(this.ch, tenant, tz, chunk.map((d) => d.period), startMs, endMs);
+      await buildContactDays(
+        this.ch,
+        tenant,
+        tz,
+        chunk.map((d) => d.period),
+        startMs,
+        endMs,
+      );
       await this.record(tenant, tz, 'rollup_daily', chunk);
     }
   }
@@ -70,7 +77,12 @@ export class RollupBuilder {
          GROUP BY tenant_id, time_zone, type, month, ${DIM_LIST}`,
         { tag: 'rollups:build-months', params: { tenant, tz, months: chunk.map((m) => m.period) } },
       );
-      await buildContactMonths(this.ch, tenant, tz, chunk.map((m) => m.period));
+      await buildContactMonths(
+        this.ch,
+        tenant,
+        tz,
+        chunk.map((m) => m.period),
+      );
       await this.record(tenant, tz, 'rollup_monthly', chunk);
     }
   }
