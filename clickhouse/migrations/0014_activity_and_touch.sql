@@ -7,8 +7,9 @@
 -- cohort reports need, a few rows per day instead of rollup_daily's row per
 -- type and dimension set: seen (any event), active (an event other than
 -- message.sent/delivered/bounced), registered (user.registered), helped (a
--- conversation message in or out), the agents who answered, all events, and
--- proactive messages (message.sent on chat or social).
+-- conversation message in or out), signed_in (user.login) and the sign-ins,
+-- the agents who answered, all events, and proactive messages (message.sent
+-- on chat or social).
 CREATE TABLE IF NOT EXISTS activity_daily
 (
     tenant_id  LowCardinality(String),
@@ -22,6 +23,8 @@ CREATE TABLE IF NOT EXISTS activity_daily
     active     AggregateFunction(groupBitmap, UInt32),
     registered AggregateFunction(groupBitmap, UInt32),
     helped     AggregateFunction(groupBitmap, UInt32),
+    signed_in  AggregateFunction(groupBitmap, UInt32),
+    sign_ins   UInt64,
     agents     AggregateFunction(uniqExact, String),
     built_at   DateTime64(3, 'UTC')
 )
@@ -42,6 +45,8 @@ CREATE TABLE IF NOT EXISTS activity_monthly
     active     AggregateFunction(groupBitmap, UInt32),
     registered AggregateFunction(groupBitmap, UInt32),
     helped     AggregateFunction(groupBitmap, UInt32),
+    signed_in  AggregateFunction(groupBitmap, UInt32),
+    sign_ins   UInt64,
     agents     AggregateFunction(uniqExact, String),
     built_at   DateTime64(3, 'UTC')
 )

@@ -2,12 +2,12 @@ import type { ClickHouseService, QueryParams } from '@tallyhouse/clickhouse';
 import { ACTIVITY_AGGREGATES } from '@tallyhouse/rollups';
 import type { Interval, ReportParams } from './report-params';
 import type { ReportRange } from './report-range';
-import { rollupWhere } from './rollup-sql';
+import { rollupWhere, spansWhere } from './rollup-sql';
 import { summaryPeriods } from './rollup-source';
 
 /**
  * Contact activity per platform and channel (seen, active, registered,
- * helped, agents, events, proactive: see libs/rollups contact-summaries), read
+ * helped, signed_in, sign_ins, agents, events, proactive: see libs/rollups contact-summaries), read
  * like rollupSource reads the rollups: whole current months from
  * activity_monthly, whole current days from activity_daily, the rest of the
  * range regrouped from rollup_15m with the same aggregates. A few rows per
@@ -34,7 +34,7 @@ export function servesActivity(params: ReportParams): boolean {
   return OTHER_FILTERS.every((f) => !params[f]?.length);
 }
 
-const COLUMNS = 'events, proactive, seen, active, registered, helped, agents';
+const COLUMNS = 'events, proactive, seen, active, registered, helped, signed_in, sign_ins, agents';
 
 /**
  * `unionOnly`: the caller only ORs the bitmaps, so the summaries are read
@@ -50,12 +50,7 @@ export async function activitySource(
   if (!servesActivity(params)) throw new Error('activitySource: only channel and platform filters are exact here');
   const base = rollupWhere(params, range);
   const periods = await summaryPeriods(ch, params.tenant, range, interval);
-  const values: QueryParams = {
-    ...base.values,
-    s_months: periods.months,
-    s_days: periods.days,
-    s_covered: periods.covered,
-  };
+  const values: QueryParams = { ...base.values, s_months: periods.months, s_days: periods.days };
   let filters = '';
   for (const [param, column] of Object.entries(ACTIVITY_FILTERS)) {
     if (params[param as keyof typeof ACTIVITY_FILTERS]?.length)
@@ -75,15 +70,17 @@ export async function activitySource(
                    WHERE tenant_id = {tenant:String} AND time_zone = {tz:String}
                      AND day IN {s_days:Array(Date)}${filters}`);
   }
-  const notCovered =
-    periods.covered.length > 0 ? ' AND toDate(bucket, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
-  branches.push(`SELECT bucket, platform, channel, n_events AS events, n_proactive AS proactive,
-                        seen, active, registered, helped, agents
-                 FROM (
-                   SELECT bucket, platform, channel, ${ACTIVITY_AGGREGATES}
-                   FROM rollup_15m
-                   WHERE ${base.sql}${notCovered}
-                   GROUP BY bucket, platform, channel
-                 )`);
+  const rest = spansWhere('bucket', periods.rest);
+  if (rest || branches.length === 0) {
+    Object.assign(values, rest?.values);
+    branches.push(`SELECT bucket, platform, channel, n_events AS events, n_proactive AS proactive,
+                          seen, active, registered, helped, signed_in, n_sign_ins AS sign_ins, agents
+                   FROM (
+                     SELECT bucket, platform, channel, ${ACTIVITY_AGGREGATES}
+                     FROM rollup_15m
+                     WHERE ${base.sql} AND ${rest?.sql ?? '0'}
+                     GROUP BY bucket, platform, channel
+                   )`);
+  }
   return { sql: `(${branches.join('\n UNION ALL \n')})`, values, months: periods.months, days: periods.days };
 }

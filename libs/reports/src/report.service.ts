@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
+import { homeZone } from './home-zone';
 import { findReport, REPORTS } from './report-catalog';
 import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from './report-definition';
 import type { ReportParams } from './report-params';
@@ -64,7 +65,7 @@ export class ReportService {
         def.groupBy.length ? `group_by must be one of ${def.groupBy.join(', ')}` : `${def.name} has no group_by`,
       );
     }
-    const tz = params.tz ?? (await this.tenantZone(params.tenant));
+    const tz = params.tz ?? (await homeZone(this.ch, params.tenant));
     let range;
     try {
       range = resolveRange({ from: params.from, to: params.to, tz }, { maxDays: this.config.REPORT_MAX_DAYS });
@@ -117,14 +118,5 @@ export class ReportService {
       { tag: 'report:data-as-of', params: { tenant }, idempotent: true },
     );
     return row?.at ? `${row.at.replace(' ', 'T')}Z` : null;
-  }
-
-  /** The tenant's home zone (tenants table), UTC for a tenant without one. */
-  private async tenantZone(tenant: string): Promise<string> {
-    const rows = await this.ch.query<{ time_zone: string }>(
-      `SELECT time_zone FROM tenants FINAL WHERE tenant_id = {tenant:String}`,
-      { tag: 'report:tenant-zone', params: { tenant }, idempotent: true },
-    );
-    return rows[0]?.time_zone || 'UTC';
   }
 }

@@ -1,7 +1,8 @@
 import type { ClickHouseService, QueryParams } from '@tallyhouse/clickhouse';
 import type { Interval, ReportParams } from './report-params';
 import type { ReportRange } from './report-range';
-import { rollupWhere } from './rollup-sql';
+import { localMidnightToUtc } from './report-range';
+import { rollupWhere, spansWhere } from './rollup-sql';
 
 /**
  * The rows a rollup report aggregates, read from the coarsest table that is
@@ -73,10 +74,9 @@ export async function rollupSource(
   const typeClause = types ? ' AND type IN {s_types:Array(String)}' : '';
   if (types) values.s_types = types;
 
-  const { months: monthsUsed, days: daysUsed, covered } = await summaryPeriods(ch, params.tenant, range, interval);
+  const { months: monthsUsed, days: daysUsed, rest } = await summaryPeriods(ch, params.tenant, range, interval);
   values.s_months = monthsUsed;
   values.s_days = daysUsed;
-  values.s_covered = covered;
 
   const filters = summaryFilters(params);
   const final = unionOnly ? '' : ' FINAL';
@@ -95,19 +95,25 @@ export async function rollupSource(
                    WHERE tenant_id = {tenant:String} AND time_zone = {tz:String}
                      AND day IN {s_days:Array(Date)}${filters}${typeClause}`);
   }
-  const notCovered = covered.length > 0 ? ' AND toDate(bucket, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
-  branches.push(`SELECT type, bucket, ${DIMS}, toUInt64(events) AS events, toDecimal128(value, 4) AS value, contacts
-                 FROM rollup_15m
-                 WHERE ${base.sql}${notCovered}${typeClause}`);
+  const restWhere = spansWhere('bucket', rest);
+  if (restWhere || branches.length === 0) {
+    Object.assign(values, restWhere?.values);
+    branches.push(`SELECT type, bucket, ${DIMS}, toUInt64(events) AS events, toDecimal128(value, 4) AS value, contacts
+                   FROM rollup_15m
+                   WHERE ${base.sql} AND ${restWhere?.sql ?? '0'}${typeClause}`);
+  }
   return { sql: `(${branches.join('\n UNION ALL \n')})`, values, months: monthsUsed, days: daysUsed };
 }
 
-/** The summarised local months and days a report reads, and every day they cover. */
+/** The summarised local months and days a report reads, and the rest of its range. */
 export interface SummaryPeriods {
   months: string[];
   days: string[];
-  /** Local days served by those months and days: the rest of the range comes from the finer source. */
-  covered: string[];
+  /**
+   * The UTC spans [fromMs, toMs) of the range those months and days do not cover: read from
+   * the finer source. Spans, not a list of excluded days, so that read uses the sort key.
+   */
+  rest: [number, number][];
 }
 
 /**
@@ -127,7 +133,34 @@ export async function summaryPeriods(
   const inUsedMonth = (day: string) => months.includes(day.slice(0, 8) + '01');
   const days = fresh.days.filter((d) => !inUsedMonth(d));
   // A summarised month holds all of its days, fresh or not as days.
-  return { months, days, covered: [...days, ...fresh.daysWithEvents.filter(inUsedMonth)] };
+  const covered = [
+    ...months.map((m) => localSpan(m, 'month', range.tz)),
+    ...days.map((d) => localSpan(d, 'day', range.tz)),
+  ];
+  return { months, days, rest: uncovered(range, covered) };
+}
+
+/** [start, end) in UTC of the local day or month starting on `label` ('YYYY-MM-DD'). */
+function localSpan(label: string, unit: 'day' | 'month', tz: string): [number, number] {
+  const [y, m, d] = label.split('-').map(Number);
+  const next = unit === 'day' ? new Date(Date.UTC(y, m - 1, d + 1)) : new Date(Date.UTC(y, m, 1));
+  return [
+    localMidnightToUtc(y, m, d, tz),
+    localMidnightToUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), tz),
+  ];
+}
+
+/** The parts of the range outside the covered spans, adjacent parts merged. */
+export function uncovered(range: ReportRange, covered: readonly [number, number][]): [number, number][] {
+  const rest: [number, number][] = [];
+  let at = range.fromMs;
+  for (const [start, end] of [...covered].sort((a, b) => a[0] - b[0])) {
+    if (start > at) rest.push([at, Math.min(start, range.toMs)]);
+    at = Math.max(at, end);
+    if (at >= range.toMs) break;
+  }
+  if (at < range.toMs) rest.push([at, range.toMs]);
+  return rest.filter(([a, b]) => a < b);
 }
 
 function summaryFilters(params: ReportParams): string {

@@ -70,3 +70,21 @@ export function prefixed(sql: string, prefix: string): string {
 export function prefixedValues(values: QueryParams | undefined, prefix: string): QueryParams {
   return Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [`${prefix}${k}`, v]));
 }
+
+/**
+ * `column` inside any of the UTC spans [from, to), as ORed ranges (the engine
+ * reads each through the sort key); null for no spans. Parameters rest_N_from/to.
+ */
+export function spansWhere(
+  column: string,
+  spans: readonly [number, number][],
+): { sql: string; values: QueryParams } | null {
+  if (spans.length === 0) return null;
+  const values: QueryParams = {};
+  const clauses = spans.map(([from, to], i) => {
+    values[`rest_${i}_from`] = from;
+    values[`rest_${i}_to`] = to;
+    return `(${column} >= fromUnixTimestamp64Milli({rest_${i}_from:Int64}, 'UTC') AND ${column} < fromUnixTimestamp64Milli({rest_${i}_to:Int64}, 'UTC'))`;
+  });
+  return { sql: `(${clauses.join(' OR ')})`, values };
+}

@@ -9,7 +9,7 @@ import { TOUCH_COUNTS, TOUCH_TYPE } from '@tallyhouse/rollups';
 import { activitySource } from '../activity-source';
 import { homeZone } from '../home-zone';
 import type { ReportRange } from '../report-range';
-import { rollupWhere } from '../rollup-sql';
+import { rollupWhere, spansWhere } from '../rollup-sql';
 import { summaryPeriods } from '../rollup-source';
 
 export class CustomerTouchParams extends ReportParams {
@@ -144,14 +144,13 @@ export async function receivedPerContact(
   const summarised = COMMON_FILTERS.every((f) => !params[f]?.length);
   const periods = summarised
     ? await summaryPeriods(ch, params.tenant, range, 'total')
-    : { months: [], days: [], covered: [] };
+    : { months: [], days: [], rest: [[range.fromMs, range.toMs] as [number, number]] };
   const types = params.message_type?.length ? params.message_type : null;
   const values: QueryParams = {
     ...where.values,
     message_type: types ?? [],
     s_months: periods.months,
     s_days: periods.days,
-    s_covered: periods.covered,
   };
   // A summary row's count per platform class, over the chosen channels only.
   const count = (column: string) =>
@@ -165,15 +164,17 @@ export async function receivedPerContact(
   const branches: string[] = [];
   if (periods.months.length > 0) branches.push(fromSummary('touch_monthly', 'month', 's_months'));
   if (periods.days.length > 0) branches.push(fromSummary('touch_daily', 'day', 's_days'));
-  const notCovered =
-    periods.covered.length > 0 ? 'AND toDate(occurred_at, {tz:String}) NOT IN {s_covered:Array(Date)}' : '';
-  branches.push(`SELECT contact_no, n_ios AS ios, n_android AS android, n_other AS other
-     FROM (
-       SELECT contact_no, ${TOUCH_COUNTS}
-       FROM events
-       WHERE ${where.sql} AND type = '${TOUCH_TYPE}' AND contact_no != 0
-         ${types ? 'AND channel IN {message_type:Array(String)}' : ''} ${notCovered}
-       GROUP BY contact_no
-     )`);
+  const rest = spansWhere('occurred_at', periods.rest);
+  if (rest || branches.length === 0) {
+    Object.assign(values, rest?.values);
+    branches.push(`SELECT contact_no, n_ios AS ios, n_android AS android, n_other AS other
+       FROM (
+         SELECT contact_no, ${TOUCH_COUNTS}
+         FROM events
+         WHERE ${where.sql} AND ${rest?.sql ?? '0'} AND type = '${TOUCH_TYPE}' AND contact_no != 0
+           ${types ? 'AND channel IN {message_type:Array(String)}' : ''}
+         GROUP BY contact_no
+       )`);
+  }
   return { sql: `(${branches.join('\n UNION ALL \n')})`, values, months: periods.months, days: periods.days };
 }

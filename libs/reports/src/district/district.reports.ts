@@ -6,6 +6,7 @@ import { ReportParamError } from '../report-errors';
 import { ReportParams, type Interval } from '../report-params';
 import { localMidnightToUtc } from '../report-range';
 import { periodExpr, rollupWhere } from '../rollup-sql';
+import { activitySource, servesActivity } from '../activity-source';
 import { rollupSource } from '../rollup-source';
 import { num, share } from '../report-values';
 
@@ -120,15 +121,28 @@ export const DistrictSignInsReport: ReportDefinition<ReportParams> = {
     { name: 'sign_ins', type: 'integer', description: 'Sign-ins' },
   ],
   async run({ ch, range }: ReportContext, params): Promise<ReportRow[]> {
-    const source = await rollupSource(ch, params, range, params.interval, ['user.login']);
-    const grp = params.group_by ? ORG_UNIT[params.group_by] : "''";
-    const rows = await ch.query<CountRow>(
-      `SELECT ${periodExpr(params.interval, params.week_start)} AS period, ${grp} AS grp,
-              groupBitmapMerge(contacts) AS contacts, sum(events) AS events
-       FROM ${source.sql}
-       GROUP BY period, grp ORDER BY period, grp`,
-      { tag: 'report:district-sign-ins', params: source.values, idempotent: true },
-    );
+    const period = periodExpr(params.interval, params.week_start);
+    // Without schools, from the contact activity summaries (a few rows a day); by school, or
+    // filtered by campaign, org unit or group, from the rollups, which hold those.
+    const rows =
+      !params.group_by && servesActivity(params)
+        ? await activitySource(ch, params, range, params.interval).then((source) =>
+            ch.query<CountRow>(
+              `SELECT ${period} AS period, '' AS grp, groupBitmapMerge(signed_in) AS contacts, sum(sign_ins) AS events
+               FROM ${source.sql}
+               GROUP BY period HAVING events > 0 ORDER BY period`,
+              { tag: 'report:district-sign-ins', params: source.values, idempotent: true },
+            ),
+          )
+        : await rollupSource(ch, params, range, params.interval, ['user.login']).then((source) =>
+            ch.query<CountRow>(
+              `SELECT ${period} AS period, ${params.group_by ? ORG_UNIT[params.group_by] : "''"} AS grp,
+                      groupBitmapMerge(contacts) AS contacts, sum(events) AS events
+               FROM ${source.sql}
+               GROUP BY period, grp ORDER BY period, grp`,
+              { tag: 'report:district-sign-ins', params: source.values, idempotent: true },
+            ),
+          );
     return rows.map((r) => ({
       period: r.period,
       ...(params.group_by ? { org_unit: r.grp } : {}),

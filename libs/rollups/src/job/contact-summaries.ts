@@ -17,13 +17,23 @@ export const PROACTIVE_CHANNELS = ['chat', 'social'] as const;
 /** A notification received. */
 export const TOUCH_TYPE = 'message.delivered';
 
-export const ACTIVITY_COLUMNS = ['events', 'proactive', 'seen', 'active', 'registered', 'helped', 'agents'] as const;
+export const ACTIVITY_COLUMNS = [
+  'events',
+  'proactive',
+  'seen',
+  'active',
+  'registered',
+  'helped',
+  'signed_in',
+  'sign_ins',
+  'agents',
+] as const;
 
 /**
  * The activity columns aggregated from rows of rollup_15m / rollup_daily
  * (type, channel, agent_id, events, contacts): the one definition the
  * builds and the reports' fallback over rollup_15m share. (Counts are named
- * n_events, n_proactive: an alias equal to the column would be read back
+ * n_events, n_proactive, n_sign_ins: an alias equal to the column would be read back
  * inside the next aggregate.)
  */
 export const ACTIVITY_AGGREGATES = `
@@ -33,6 +43,8 @@ export const ACTIVITY_AGGREGATES = `
   groupBitmapMergeStateIf(contacts, type NOT IN ${sqlList(PASSIVE_TYPES)}) AS active,
   groupBitmapMergeStateIf(contacts, type = 'user.registered') AS registered,
   groupBitmapMergeStateIf(contacts, type IN ${sqlList(HELPED_TYPES)}) AS helped,
+  groupBitmapMergeStateIf(contacts, type = 'user.login') AS signed_in,
+  sumIf(events, type = 'user.login') AS n_sign_ins,
   uniqExactStateIf(agent_id, type = 'conversation.message_out' AND agent_id != '') AS agents`;
 
 /** Per contact and channel, deliveries by platform class, from `events` rows (type, channel, platform). */
@@ -96,7 +108,8 @@ export async function buildContactMonths(
     ['tenant_id', 'time_zone', 'month', 'platform', 'channel', ...ACTIVITY_COLUMNS, 'built_at'],
     `SELECT tenant_id, time_zone, toStartOfMonth(day) AS month, platform, channel,
             sum(events), sum(proactive), groupBitmapMergeState(seen), groupBitmapMergeState(active),
-            groupBitmapMergeState(registered), groupBitmapMergeState(helped), uniqExactMergeState(agents), now64(3)
+            groupBitmapMergeState(registered), groupBitmapMergeState(helped), groupBitmapMergeState(signed_in),
+            sum(sign_ins), uniqExactMergeState(agents), now64(3)
      FROM activity_daily FINAL
      WHERE tenant_id = {tenant:String} AND time_zone = {tz:String} AND toStartOfMonth(day) IN {months:Array(Date)}
      GROUP BY tenant_id, time_zone, month, platform, channel`,
