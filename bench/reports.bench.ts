@@ -299,12 +299,6 @@ export async function run(args: string[]): Promise<void> {
     const buildStarted = process.hrtime.bigint();
     const built = await job.runRange({ tenant: TENANT, force: true });
     const buildS = seconds(buildStarted);
-    // The forced rebuild left two versions of every summary row; background merges collapse them
-    // within minutes in a running warehouse. Merge now so FINAL reads a settled table, as it would.
-    const mergeStarted = process.hrtime.bigint();
-    for (const summary of SUMMARY_TABLES)
-      await ch.command(`OPTIMIZE TABLE ${summary} FINAL`, { tag: 'bench:optimize' });
-    console.log(`summary versions merged (OPTIMIZE … FINAL) in ${seconds(mergeStarted).toFixed(1)} s`);
     const days = built.tenants.reduce((k, t) => k + t.days.length, 0);
     const months = built.tenants.reduce((k, t) => k + t.months.length, 0);
     const sendDays = built.tenants.reduce((k, t) => k + t.campaign_days.length, 0);
@@ -313,6 +307,12 @@ export async function run(args: string[]): Promise<void> {
       `summaries for ${TENANT} in ${TZ}: ${days} days, ${months} months, ${sendDays} campaign send days and ` +
         `${resolvedDays} resolution days built in ${buildS.toFixed(1)} s`,
     );
+    // The forced rebuild left two versions of every summary row; background merges collapse them
+    // within minutes in a running warehouse. Merge now so FINAL reads a settled table, as it would.
+    const mergeStarted = process.hrtime.bigint();
+    for (const summary of SUMMARY_TABLES)
+      await ch.command(`OPTIMIZE TABLE ${summary} FINAL`, { tag: 'bench:optimize' });
+    console.log(`summary versions merged (OPTIMIZE … FINAL) in ${seconds(mergeStarted).toFixed(1)} s`);
     const tables = [
       'events',
       'rollup_15m',
