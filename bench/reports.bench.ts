@@ -63,10 +63,6 @@ const FROM = new Date(BENCH_START_MS).toISOString().slice(0, 10);
 const TO = new Date(BENCH_START_MS + BENCH_DAYS * 86_400_000).toISOString().slice(0, 10);
 const RANGE = `tenant_id = '${TENANT}' AND occurred_at >= toDateTime('${FROM} 00:00:00', '${TZ}') AND occurred_at < toDateTime('${TO} 00:00:00', '${TZ}')`;
 
-/** The report's figure per key, zeros left out (the raw queries have no row for them). */
-const byKey = (r: ReportResult, key: (row: ReportResult['rows'][number]) => string, value: string) =>
-  new Map(r.rows.filter((row) => Number(row[value]) !== 0).map((row) => [key(row), Number(row[value])]));
-
 /**
  * Campaign performance over raw events, per id and step: each contact's first send of a
  * message in the range; viewed within 7 days of it, clicked after it, and the campaign's
@@ -109,48 +105,93 @@ const campaignFigures = (r: ReportResult, period: (row: ReportResult['rows'][num
   return out;
 };
 
+const USAGE_FIGURES = [
+  'unique_contacts',
+  'active_agents',
+  'channels',
+  'proactive_messages',
+  'resolved_conversations',
+] as const;
+
+/**
+ * Every account-usage figure over raw events, keyed period|group|figure: contacts with a
+ * conversation message, agents who answered, channels with any event, message.sent on chat or
+ * social; conversations by the period of their latest resolution and the group of their first
+ * event, if the first message was inbound and one was outbound.
+ */
+const usageRaw = (period: (at: string) => string, group: (platform: string) => string) => `
+  SELECT concat(per, '|', g, '|', p.1) AS key, p.2 AS value
+  FROM (
+    SELECT ${period('occurred_at')} AS per, ${group('platform')} AS g,
+           uniqExactIf(contact_id, type IN ('conversation.message_in', 'conversation.message_out') AND contact_id != '') AS contacts,
+           uniqExactIf(agent_id, type = 'conversation.message_out' AND agent_id != '') AS agents,
+           uniqExactIf(channel, channel != '') AS channels,
+           countIf(type = 'message.sent' AND channel IN ('chat', 'social')) AS proactive
+    FROM events WHERE ${RANGE}
+    GROUP BY per, g
+  )
+  ARRAY JOIN [('unique_contacts', contacts), ('active_agents', agents), ('channels', channels),
+              ('proactive_messages', proactive)] AS p
+  WHERE p.2 != 0
+  UNION ALL
+  SELECT concat(${period('r')}, '|', ${group('first_platform')}, '|resolved_conversations') AS key, count() AS value
+  FROM (
+    SELECT conversation_id, maxIf(occurred_at, type = 'conversation.resolved') AS r,
+           argMinIf(type, occurred_at, type IN ('conversation.message_in', 'conversation.message_out')) AS first,
+           countIf(type = 'conversation.message_out') AS outbound, argMin(platform, occurred_at) AS first_platform
+    FROM events
+    WHERE tenant_id = '${TENANT}' AND conversation_id != '' AND type LIKE 'conversation.%'
+    GROUP BY conversation_id
+  )
+  WHERE r >= toDateTime('${FROM} 00:00:00', '${TZ}') AND r < toDateTime('${TO} 00:00:00', '${TZ}')
+    AND first = 'conversation.message_in' AND outbound > 0
+  GROUP BY key`;
+
+const usageFigures = (r: ReportResult, group: (row: ReportResult['rows'][number]) => string) => {
+  const out = new Map<string, number>();
+  for (const row of r.rows)
+    for (const figure of USAGE_FIGURES)
+      if (Number(row[figure]) !== 0) out.set(`${row.period}|${group(row)}|${figure}`, Number(row[figure]));
+  return out;
+};
+
 const CASES: Case[] = [
   {
-    name: 'account-usage: monthly unique contacts helped',
+    name: 'account-usage: monthly, every figure',
     report: 'account-usage',
     params: { interval: 'month' },
-    raw: `SELECT toString(toStartOfMonth(toTimeZone(occurred_at, '${TZ}'))) AS key, uniqExact(contact_id) AS value
-          FROM events WHERE ${RANGE} AND type IN ('conversation.message_in', 'conversation.message_out') GROUP BY key`,
-    figure: (r) => byKey(r, (row) => String(row.period), 'unique_contacts'),
+    raw: usageRaw(
+      (at) => `toString(toStartOfMonth(toTimeZone(${at}, '${TZ}')))`,
+      () => "''",
+    ),
+    figure: (r) => usageFigures(r, () => ''),
   },
   {
-    name: 'account-usage: daily, by platform',
+    name: 'account-usage: daily by platform, every figure',
     report: 'account-usage',
     params: { interval: 'day', group_by: 'platform' },
-    raw: `SELECT concat(toString(toDate(toTimeZone(occurred_at, '${TZ}'))), '|', platform) AS key, uniqExact(contact_id) AS value
-          FROM events WHERE ${RANGE} AND type IN ('conversation.message_in', 'conversation.message_out') GROUP BY key`,
-    figure: (r) => byKey(r, (row) => `${row.period}|${row.platform}`, 'unique_contacts'),
+    raw: usageRaw(
+      (at) => `toString(toDate(toTimeZone(${at}, '${TZ}')))`,
+      (platform) => platform,
+    ),
+    figure: (r) => usageFigures(r, (row) => String(row.platform)),
   },
   {
-    name: 'account-usage: monthly resolved conversations',
-    report: 'account-usage',
-    params: { interval: 'month' },
-    raw: `SELECT toString(toStartOfMonth(toTimeZone(r, '${TZ}'))) AS key, count() AS value
-          FROM (
-            SELECT conversation_id, maxIf(occurred_at, type = 'conversation.resolved') AS r,
-                   argMinIf(type, occurred_at, type IN ('conversation.message_in', 'conversation.message_out')) AS first,
-                   countIf(type = 'conversation.message_out') AS outbound
-            FROM events
-            WHERE tenant_id = '${TENANT}' AND conversation_id != '' AND type LIKE 'conversation.%'
-            GROUP BY conversation_id
-          )
-          WHERE r >= toDateTime('${FROM} 00:00:00', '${TZ}') AND r < toDateTime('${TO} 00:00:00', '${TZ}')
-            AND first = 'conversation.message_in' AND outbound > 0
-          GROUP BY key`,
-    figure: (r) => byKey(r, (row) => String(row.period), 'resolved_conversations'),
-  },
-  {
-    name: 'district-sign-ins: weekly distinct users',
+    name: 'district-sign-ins: weekly users and sign-ins',
     report: 'district-sign-ins',
     params: { interval: 'week' },
-    raw: `SELECT toString(toMonday(toTimeZone(occurred_at, '${TZ}'))) AS key, uniqExact(contact_id) AS value
-          FROM events WHERE ${RANGE} AND type = 'user.login' GROUP BY key`,
-    figure: (r) => byKey(r, (row) => String(row.period), 'users'),
+    raw: `SELECT concat(week, '|', p.1) AS key, p.2 AS value
+          FROM (SELECT toString(toMonday(toTimeZone(occurred_at, '${TZ}'))) AS week, uniqExact(contact_id) AS users,
+                       count() AS sign_ins
+                FROM events WHERE ${RANGE} AND type = 'user.login' GROUP BY week)
+          ARRAY JOIN [('users', users), ('sign_ins', sign_ins)] AS p`,
+    figure: (r) =>
+      new Map(
+        r.rows.flatMap((row) => [
+          [`${row.period}|users`, Number(row.users)] as const,
+          [`${row.period}|sign_ins`, Number(row.sign_ins)] as const,
+        ]),
+      ),
   },
   {
     name: 'campaign-performance: summary (sent, viewed, clicked, goal)',
@@ -339,9 +380,9 @@ export async function run(args: string[]): Promise<void> {
       ['report', 'rows', 'cold ms', 'warm ms', 'raw cold ms', 'raw warm ms', 'raw ÷ report', 'same figures'],
     ];
     const results: Record<string, unknown>[] = [];
-    // --only TEXT: just the cases whose name contains TEXT (iterating on one report).
-    const only = a.get('only');
-    for (const c of CASES.filter((x) => !only || x.name.includes(only))) {
+    // --only TEXT[,TEXT…]: just the cases whose name contains one of them (iterating on one report).
+    const only = a.get('only')?.split(',');
+    for (const c of CASES.filter((x) => !only || only.some((o) => x.name.includes(o)))) {
       try {
         const r = await time(() => reports.run(c.report, { tenant: TENANT, tz: TZ, from: FROM, to: TO, ...c.params }));
         let raw: { cold: number; warm: number; value: { key: string; value: number | string }[] } | null = null;
