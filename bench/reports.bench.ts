@@ -354,19 +354,7 @@ export async function run(args: string[]): Promise<void> {
     for (const summary of SUMMARY_TABLES)
       await ch.command(`OPTIMIZE TABLE ${summary} FINAL`, { tag: 'bench:optimize' });
     console.log(`summary versions merged (OPTIMIZE … FINAL) in ${seconds(mergeStarted).toFixed(1)} s`);
-    const tables = [
-      'events',
-      'rollup_15m',
-      'rollup_daily',
-      'rollup_monthly',
-      'message_funnel',
-      'campaign_send_daily',
-      'resolved_daily',
-      'activity_daily',
-      'activity_monthly',
-      'touch_daily',
-      'touch_monthly',
-    ];
+    const tables = ['events', 'rollup_15m', 'message_funnel', ...SUMMARY_TABLES.filter((t) => t !== 'rollup_builds')];
     for (const table of tables) {
       const [c] = await ch.query<{ rows: number | string }>(
         `SELECT count() AS rows FROM ${table} WHERE tenant_id = {tenant:String}`,
