@@ -2,7 +2,7 @@ import type { ClickHouseService, QueryParams } from '@tallyhouse/clickhouse';
 import { ACTIVITY_AGGREGATES } from '@tallyhouse/rollups';
 import type { Interval, ReportParams } from './report-params';
 import type { ReportRange } from './report-range';
-import { rollupWhere, spansWhere } from './rollup-sql';
+import { activeFilters, filterClauses, rollupWhere, spansWhere, type FilterParam } from './rollup-sql';
 import { summaryPeriods } from './rollup-source';
 
 /**
@@ -26,12 +26,11 @@ export interface ActivitySource {
   days: string[];
 }
 
-/** The filters activity_* can apply. */
-const ACTIVITY_FILTERS = { channel: 'channel', platform: 'platform' } as const;
-const OTHER_FILTERS = ['campaign', 'org_unit', 'group'] as const;
+/** The filters activity_* can apply: the dimensions it keeps. */
+const ACTIVITY_FILTERS: readonly FilterParam[] = ['channel', 'platform'];
 
 export function servesActivity(params: ReportParams): boolean {
-  return OTHER_FILTERS.every((f) => !params[f]?.length);
+  return activeFilters(params).every((f) => ACTIVITY_FILTERS.includes(f.param));
 }
 
 const COLUMNS = 'events, proactive, seen, active, registered, helped, signed_in, sign_ins, agents';
@@ -51,11 +50,7 @@ export async function activitySource(
   const base = rollupWhere(params, range);
   const periods = await summaryPeriods(ch, params.tenant, range, interval);
   const values: QueryParams = { ...base.values, s_months: periods.months, s_days: periods.days };
-  let filters = '';
-  for (const [param, column] of Object.entries(ACTIVITY_FILTERS)) {
-    if (params[param as keyof typeof ACTIVITY_FILTERS]?.length)
-      filters += ` AND ${column} IN {f_${param}:Array(String)}`;
-  }
+  const filters = filterClauses(params);
   const final = unionOnly ? '' : ' FINAL';
   const branches: string[] = [];
   if (periods.months.length > 0) {

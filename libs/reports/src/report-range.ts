@@ -1,3 +1,4 @@
+import type { Interval } from './report-params';
 /**
  * A report's time range, resolved to UTC instants in the report's zone.
  * `from` is inclusive and `to` exclusive. A date (YYYY-MM-DD) means local
@@ -98,4 +99,16 @@ export function resolveRange(
     throw new RangeError400('to', `the range is longer than the maximum of ${limits.maxDays} days`);
   }
   return { tz: input.tz, fromMs, toMs };
+}
+
+/** UTC instant where the local period labelled `label` (YYYY-MM-DD, its first day) ends. */
+export function periodEnd(label: string, interval: Interval, tz: string): number {
+  const [y, m, d] = label.split('-').map(Number);
+  const next = new Date(Date.UTC(y, m - 1, d));
+  if (interval === 'day') next.setUTCDate(next.getUTCDate() + 1);
+  else if (interval === 'week') next.setUTCDate(next.getUTCDate() + 7);
+  else if (interval === 'month') next.setUTCMonth(next.getUTCMonth() + 1);
+  else if (interval === 'quarter') next.setUTCMonth(next.getUTCMonth() + 3);
+  else next.setUTCFullYear(next.getUTCFullYear() + 1);
+  return localMidnightToUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), tz);
 }

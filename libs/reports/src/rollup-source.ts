@@ -1,8 +1,8 @@
 import type { ClickHouseService, QueryParams } from '@tallyhouse/clickhouse';
 import type { Interval, ReportParams } from './report-params';
 import type { ReportRange } from './report-range';
-import { localMidnightToUtc } from './report-range';
-import { rollupWhere, spansWhere } from './rollup-sql';
+import { localMidnightToUtc, periodEnd } from './report-range';
+import { filterClauses, rollupWhere, spansWhere } from './rollup-sql';
 
 /**
  * The rows a rollup report aggregates, read from the coarsest table that is
@@ -27,15 +27,6 @@ export interface RollupSource {
 }
 
 const DIMS = 'channel, platform, campaign_id, message_id, org_unit, group_id, agent_id';
-
-/** Filter parameters and the column each narrows (the same on all three tables). */
-const FILTER_COLUMNS = {
-  channel: 'channel',
-  platform: 'platform',
-  campaign: 'campaign_id',
-  org_unit: 'org_unit',
-  group: 'group_id',
-} as const;
 
 /** A row of the freshness query: a local day with events (kind 'day') or a summary build (kind = its table). */
 interface FreshnessRow {
@@ -77,7 +68,7 @@ export async function rollupSource(
   values.s_months = monthsUsed;
   values.s_days = daysUsed;
 
-  const filters = summaryFilters(params);
+  const filters = filterClauses(params);
   const final = unionOnly ? '' : ' FINAL';
   const branches: string[] = [];
   if (monthsUsed.length > 0) {
@@ -142,11 +133,7 @@ export async function summaryPeriods(
 /** [start, end) in UTC of the local day or month starting on `label` ('YYYY-MM-DD'). */
 function localSpan(label: string, unit: 'day' | 'month', tz: string): [number, number] {
   const [y, m, d] = label.split('-').map(Number);
-  const next = unit === 'day' ? new Date(Date.UTC(y, m - 1, d + 1)) : new Date(Date.UTC(y, m, 1));
-  return [
-    localMidnightToUtc(y, m, d, tz),
-    localMidnightToUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), tz),
-  ];
+  return [localMidnightToUtc(y, m, d, tz), periodEnd(label, unit, tz)];
 }
 
 /** The parts of the range outside the covered spans, adjacent parts merged. */
@@ -160,15 +147,6 @@ export function uncovered(range: ReportRange, covered: readonly [number, number]
   }
   if (at < range.toMs) rest.push([at, range.toMs]);
   return rest.filter(([a, b]) => a < b);
-}
-
-function summaryFilters(params: ReportParams): string {
-  let sql = '';
-  for (const [param, column] of Object.entries(FILTER_COLUMNS)) {
-    const list = params[param as keyof typeof FILTER_COLUMNS];
-    if (list && list.length > 0) sql += ` AND ${column} IN {f_${param}:Array(String)}`;
-  }
-  return sql;
 }
 
 interface FreshSummaries {

@@ -27,7 +27,7 @@ export function periodExpr(interval: Interval, weekStart: 'monday' | 'sunday', c
   }
 }
 
-/** The rollup columns a filter parameter narrows. */
+/** The rollup columns a filter parameter narrows (the same on rollup_15m, the summaries and events). */
 const FILTER_COLUMNS = {
   channel: 'channel',
   platform: 'platform',
@@ -35,6 +35,25 @@ const FILTER_COLUMNS = {
   org_unit: 'org_unit',
   group: 'group_id',
 } as const;
+
+export type FilterParam = keyof typeof FILTER_COLUMNS;
+
+/** The filter parameters `params` sets, with their columns. */
+export function activeFilters(params: ReportParams): { param: FilterParam; column: string; list: string[] }[] {
+  return (Object.entries(FILTER_COLUMNS) as [FilterParam, string][])
+    .map(([param, column]) => ({ param, column, list: params[param] ?? [] }))
+    .filter((f) => f.list.length > 0);
+}
+
+/**
+ * ` AND column IN {f_param:…}` for each filter set, for tables that carry the
+ * filtered columns (values as rollupWhere binds them).
+ */
+export function filterClauses(params: ReportParams): string {
+  return activeFilters(params)
+    .map(({ param, column }) => ` AND ${column} IN {f_${param}:Array(String)}`)
+    .join('');
+}
 
 /** Tenant, time range and the common filters, for rollup_15m (or raw events with `timeColumn`). */
 export function rollupWhere(
@@ -48,12 +67,9 @@ export function rollupWhere(
     `${timeColumn} < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`,
   ];
   const values: QueryParams = { tenant: params.tenant, from_ms: range.fromMs, to_ms: range.toMs, tz: range.tz };
-  for (const [param, column] of Object.entries(FILTER_COLUMNS)) {
-    const list = params[param as keyof typeof FILTER_COLUMNS];
-    if (list && list.length > 0) {
-      clauses.push(`${column} IN {f_${param}:Array(String)}`);
-      values[`f_${param}`] = list;
-    }
+  for (const { param, column, list } of activeFilters(params)) {
+    clauses.push(`${column} IN {f_${param}:Array(String)}`);
+    values[`f_${param}`] = list;
   }
   return { sql: clauses.join(' AND '), values };
 }

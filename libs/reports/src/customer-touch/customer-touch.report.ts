@@ -9,7 +9,7 @@ import { TOUCH_COUNTS, TOUCH_TYPE } from '@tallyhouse/rollups';
 import { activitySource } from '../activity-source';
 import { homeZone } from '../home-zone';
 import type { ReportRange } from '../report-range';
-import { rollupWhere, spansWhere } from '../rollup-sql';
+import { activeFilters, rollupWhere, spansWhere } from '../rollup-sql';
 import { summaryPeriods } from '../rollup-source';
 
 export class CustomerTouchParams extends ReportParams {
@@ -126,9 +126,6 @@ export const CustomerTouchReport: ReportDefinition<CustomerTouchParams> = {
   },
 };
 
-/** Filters touch_* cannot apply (it keeps only the channel of each notification). */
-const COMMON_FILTERS = ['channel', 'platform', 'campaign', 'org_unit', 'group'] as const;
-
 /**
  * Notifications received per contact in the range (rows of contact_no, n_ios, n_android, n_other, one
  * or more per contact): whole current months from touch_monthly, whole current days from
@@ -141,7 +138,8 @@ export async function receivedPerContact(
   range: ReportRange,
 ): Promise<{ sql: string; values: QueryParams; months: string[]; days: string[] }> {
   const where = rollupWhere(params, range, 'occurred_at');
-  const summarised = COMMON_FILTERS.every((f) => !params[f]?.length);
+  // touch_* keeps no filter dimension (only each notification's channel, for message_type).
+  const summarised = activeFilters(params).length === 0;
   const periods = summarised
     ? await summaryPeriods(ch, params.tenant, range, 'total')
     : { months: [], days: [], rest: [[range.fromMs, range.toMs] as [number, number]] };
@@ -152,7 +150,6 @@ export async function receivedPerContact(
     s_months: periods.months,
     s_days: periods.days,
   };
-  // A summary row's count per platform class, over the chosen channels only.
   // A summary row's counts per platform class; with message types, only the chosen channels'
   // (one row per channel, then a filter: cheaper than filtering each array).
   const fromSummary = (table: string, period: string, list: string) =>

@@ -3,8 +3,8 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { ReportContext, ReportDefinition, ReportRow } from '../report-definition';
 import { ReportParamError } from '../report-errors';
-import { ReportParams, type Interval } from '../report-params';
-import { localMidnightToUtc } from '../report-range';
+import { ReportParams } from '../report-params';
+import { periodEnd } from '../report-range';
 import { periodExpr, rollupWhere } from '../rollup-sql';
 import { activitySource, servesActivity } from '../activity-source';
 import { rollupSource } from '../rollup-source';
@@ -14,18 +14,6 @@ import { num, share } from '../report-values';
  * The district contact-center reports (district-contact-center-reports):
  * new users, sign-ins, newsgroup subscribers, publishing results.
  */
-
-/** UTC instant where the local period labelled `label` (YYYY-MM-DD, its first day) ends. */
-function nextPeriodStart(label: string, interval: Interval, tz: string): number {
-  const [y, m, d] = label.split('-').map(Number);
-  const next = new Date(Date.UTC(y, m - 1, d));
-  if (interval === 'day') next.setUTCDate(next.getUTCDate() + 1);
-  else if (interval === 'week') next.setUTCDate(next.getUTCDate() + 7);
-  else if (interval === 'month') next.setUTCMonth(next.getUTCMonth() + 1);
-  else if (interval === 'quarter') next.setUTCMonth(next.getUTCMonth() + 3);
-  else next.setUTCFullYear(next.getUTCFullYear() + 1);
-  return localMidnightToUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), tz);
-}
 
 /** group_by value -> column (the only identifiers that enter the SQL). */
 const ORG_UNIT: Record<string, string> = { org_unit: 'org_unit' };
@@ -200,7 +188,7 @@ export const DistrictNewsgroupsReport: ReportDefinition<ReportParams> = {
     if (changes.length === 0) return [];
     // The end of each interval that has rows: the next interval's start in the zone, or the end of the range.
     const periods = [...new Set(changes.map((c) => c.period))].sort();
-    const endOf = new Map(periods.map((p) => [p, Math.min(range.toMs, nextPeriodStart(p, params.interval, range.tz))]));
+    const endOf = new Map(periods.map((p) => [p, Math.min(range.toMs, periodEnd(p, params.interval, range.tz))]));
     const groupFilter = params.group?.length ? 'AND group_id IN {f_group:Array(String)}' : '';
     const state = await ch.query<GroupStateRow>(
       `SELECT group_id, toString(e) AS period_end, countIf(last = 'group.subscribed') AS subscribers
