@@ -19,6 +19,11 @@ COPY scripts ./scripts
 # The web page that apps/reports serves at /.
 RUN npm run build:web
 
+# The apps never run as root: a query, a delivery or a bug acts with the rights of `node` (uid 1000),
+# which owns only DATA_DIR (export files, the link-signing key). Folder deliveries go to
+# DATA_DIR/deliveries unless DELIVERY_FOLDER_ROOTS names mounted folders `node` may write.
+RUN mkdir -p /var/lib/tallyhouse && chown node:node /var/lib/tallyhouse
+ENV DATA_DIR=/var/lib/tallyhouse
 USER node
 EXPOSE 3000
 CMD ["npm", "run", "start:ingest"]

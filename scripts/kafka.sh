@@ -27,6 +27,8 @@
 #   KAFKA_LOG_LEVEL      root log level of the broker log (default INFO)
 #   KAFKA_START_TIMEOUT  seconds to wait for readiness (default 90)
 #   KAFKA_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 30)
+#   KAFKA_RUN_AS         started by root, the broker runs as this user (default nobody;
+#                        root keeps root), which then owns the run dir
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,6 +41,7 @@ MARKER="$VERSION_DIR/.resolved"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
+RUN_AS="${KAFKA_RUN_AS:-nobody}"
 MAJOR="${KAFKA_VERSION%%.*}"
 
 log() { echo "kafka.sh: $*" >&2; }
@@ -499,10 +502,15 @@ cmd_start() {
       echo
       echo "===== kafka.sh start $(date -u +%FT%TZ): Kafka $KAFKA_VERSION on $addr ====="
     } >>"$BROKER_LOG"
-    local setsid_cmd=()
+    local setsid_cmd=() run_as=()
     command -v setsid >/dev/null 2>&1 && setsid_cmd=(setsid)
+    # Started by root, the broker gives root up: it needs no privilege, and a bug in it should have none.
+    if [[ $EUID -eq 0 && "$RUN_AS" != root ]] && command -v setpriv >/dev/null 2>&1; then
+      chown -R "$RUN_AS:" "$RUN"
+      run_as=(setpriv --reuid="$(id -u "$RUN_AS")" --regid="$(id -g "$RUN_AS")" --clear-groups)
+    fi
     # shellcheck disable=SC2086
-    "${setsid_cmd[@]}" java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    "${setsid_cmd[@]}" "${run_as[@]}" java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
       -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
       -Djava.awt.headless=true -Dkafka.logs.dir="$RUN" \
       -Dlog4j2.configurationFile="$RUN/log4j2.properties" \

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import type { Role } from '@tallyhouse/auth';
 import { DemoKeys } from '@tallyhouse/demo';
 import { messageEvents } from './support/events';
@@ -127,7 +128,7 @@ beforeAll(async () => {
       range: 'last_full_month',
       cron: '0 6 1 * *',
       format: 'csv',
-      targets: [{ type: 'folder', path: `${wh.dataDir}/drop` }],
+      targets: [{ type: 'folder', path: `${wh.dataDir}/deliveries/drop` }],
     })
     .expect(201);
   scheduleOfA = schedule.body.id;
@@ -153,7 +154,7 @@ function callOf(route: Route, key: string | null) {
       params: { tenant: A },
       range: 'yesterday',
       cron: '0 6 * * *',
-      targets: [{ type: 'folder', path: '/tmp' }],
+      targets: [{ type: 'folder', path: `${wh.dataDir}/deliveries/probe` }],
     },
     '/v1/sql': { sql: 'SELECT count() FROM events', tenant: A },
     '/v1/keys': { role: 'viewer', tenant: A },
@@ -181,6 +182,58 @@ function keyTooLow(allowed: readonly Role[]): string | undefined {
   return (['ingest', 'viewer', 'manager'] as Role[]).filter((r) => !allowed.includes(r)).map((r) => byRole[r])[0];
 }
 
+/** A route's path with A's ids in it. */
+function concretePath(route: Route): string {
+  return route.path
+    .replace(':name', 'account-usage')
+    .replace(':prefix', keyOfA)
+    .replace(':runId', randomUUID())
+    .replace(':id', route.path.startsWith('/v1/exports') ? exportOfA : scheduleOfA);
+}
+
+/** The ways an attacker spells one path: case, slashes, percent-encoding, dots, parameters. */
+function spellings(path: string): string[] {
+  const [, first, ...rest] = path.split('/');
+  const tail = rest.join('/');
+  const encodeLetter = (s: string) => s.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`);
+  return [
+    path.toUpperCase(),
+    `/V1/${tail}`,
+    `/${first}/${tail.charAt(0).toUpperCase()}${tail.slice(1)}`,
+    `//${first}/${tail}`,
+    `/${first}//${tail}`,
+    `${path}/`,
+    `${path}.`,
+    `${path}%2e`,
+    `${path};x=1`,
+    `${path}%00`,
+    `/${encodeLetter(first)}/${tail}`,
+    `/${first}/${encodeLetter(tail)}`,
+    `/${first}%2F${tail}`,
+    `/${first}/./${tail}`,
+    `/${first}/x/../${tail}`,
+  ];
+}
+
+/** A request sent byte for byte as written (an HTTP client library would normalise `/./`, `/../` and case). */
+async function rawRequest(method: string, path: string): Promise<{ status: number; type: string; text: string }> {
+  const server = wh.app.getHttpServer() as import('node:http').Server;
+  if (!server.listening) await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  return new Promise((done, fail) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () =>
+        done({ status: res.statusCode ?? 0, type: (res.headers['content-type'] ?? '').split(';')[0], text }),
+      );
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
 function expectNoData(body: unknown): void {
   expect(Object.keys(body as object).sort()).toEqual(expect.arrayContaining(['message', 'statusCode']));
   for (const k of Object.keys(body as object)) expect(['statusCode', 'message', 'error', 'field']).toContain(k);
@@ -199,11 +252,17 @@ describe('every /v1 endpoint', () => {
   it('answers 401 without a key, with a revoked key and with an expired key', async () => {
     const routes = routesOf(wh).filter((r) => r.path.startsWith('/v1') && !PUBLIC.has(`${r.method} ${r.path}`));
     for (const route of routes) {
+      // One message for every key that does not work: an unknown, a revoked and an expired key look alike.
       for (const [name, key, message] of [
-        ['no key', null, /an API key is required/],
-        ['revoked', keys.revoked, /revoked/],
-        ['expired', keys.expired, /expired/],
-        ['garbage', 'th_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', /not valid/],
+        ['no key', null, /^an API key is required/],
+        ['revoked', keys.revoked, /^the API key is not valid \(unknown, revoked or expired\)$/],
+        ['expired', keys.expired, /^the API key is not valid \(unknown, revoked or expired\)$/],
+        [
+          'garbage',
+          'th_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+          /^the API key is not valid \(unknown, revoked or expired\)$/,
+        ],
+        ['malformed', 'not-a-key', /^the API key is not valid \(unknown, revoked or expired\)$/],
       ] as const) {
         const res = await callOf(route, key);
         expect({ route: `${route.method} ${route.path}`, name, status: res.status }).toEqual({
@@ -246,6 +305,32 @@ describe('every /v1 endpoint', () => {
     expect(
       (await wh.http().get('/v1/keys?tenant=' + A)).body.keys.find((k: { prefix: string }) => k.prefix === keyOfA),
     ).toMatchObject({ status: 'active' });
+    expect((await wh.http().get('/v1/tenants')).body.tenants.map((t: { id: string }) => t.id)).toEqual([A, B]);
+  });
+
+  it('stays closed without a key however the path is spelled, with HEAD and OPTIONS too', async () => {
+    const routes = routesOf(wh).filter((r) => r.path.startsWith('/v1') && !PUBLIC.has(`${r.method} ${r.path}`));
+    let calls = 0;
+    for (const route of routes) {
+      const path = concretePath(route);
+      const variants = spellings(path);
+      const methods = [route.method, ...(route.method === 'GET' ? ['HEAD'] : []), 'OPTIONS'];
+      for (const variant of variants) {
+        for (const method of methods) {
+          calls++;
+          const res = await rawRequest(method, variant);
+          const id = `${method} ${variant} (${route.method} ${route.path})`;
+          // Closed (401), not a route (404), or OPTIONS refused (405): never an answer, never the web page.
+          expect({ id, status: [401, 404, 405].includes(res.status) }).toEqual({ id, status: true });
+          if (method !== 'HEAD') {
+            expect({ id, type: res.type }).toEqual({ id, type: 'application/json' });
+            expectNoData(JSON.parse(res.text));
+          }
+        }
+      }
+    }
+    expect(calls).toBeGreaterThan(routes.length * 12);
+    // Nothing was made by any of them: still only the two tenants, the key of A still there.
     expect((await wh.http().get('/v1/tenants')).body.tenants.map((t: { id: string }) => t.id)).toEqual([A, B]);
   });
 
@@ -346,7 +431,7 @@ describe('keys', () => {
       .delete(`/v1/keys/${key.slice(0, 11)}`)
       .expect(200);
     const res = await wh.http(key).get('/v1/auth/me').expect(401);
-    expect(res.body).toEqual({ statusCode: 401, message: 'the API key was revoked' });
+    expect(res.body).toEqual({ statusCode: 401, message: 'the API key is not valid (unknown, revoked or expired)' });
   });
 
   it('lets a manager make lower keys of its own tenant only', async () => {

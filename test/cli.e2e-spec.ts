@@ -143,7 +143,8 @@ describe('cli', () => {
   });
 
   it('schedule add, list and run deliver a report to a folder, and a bad cron exits 2 naming it', () => {
-    const folder = join(dir, 'deliveries');
+    // Inside the default delivery root, DATA_DIR/deliveries (a folder anywhere else is refused).
+    const folder = join(dataDir, 'deliveries', 'board');
     const add = cli([
       'schedule',
       'add',

@@ -31,7 +31,9 @@ interface Hook {
 
 describe('a process killed mid-run', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tallyhouse-schedule-crash-'));
-  const folder = mkdtempSync(join(tmpdir(), 'tallyhouse-crash-deliveries-'));
+  // In the default delivery root (DATA_DIR/deliveries), which the process, running as RUN_AS_USER when
+  // the tests run as root, owns.
+  const folder = join(dataDir, 'deliveries', 'board');
   const port = 40_000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
   const hooks: Hook[] = [];
@@ -62,13 +64,13 @@ describe('a process killed mid-run', () => {
     held.forEach((r) => r.destroy());
     await new Promise<void>((resolve) => hookServer?.close(() => resolve()));
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(folder, { recursive: true, force: true });
   });
 
   it('runs the killed run again and delivers it once to every target', async () => {
     // Seed the data directory in this process: events, and a monthly schedule created two days ago,
     // so its latest tick (06:00 Berlin on the 1st) is due as a catch-up when the process starts.
-    let wh = await startTestWarehouse({ DATA_DIR: dataDir });
+    const confinement = { WEBHOOK_ALLOW_HOSTS: '127.0.0.1' };
+    let wh = await startTestWarehouse({ DATA_DIR: dataDir, ...confinement });
     const now = Date.now();
     const events = Array.from({ length: 300 }, (_, i) => ({
       event_id: randomUUID(),
@@ -103,7 +105,7 @@ describe('a process killed mid-run', () => {
     await wh.close();
 
     // The process starts, catches up the tick, writes the folder, posts the webhook, and dies waiting.
-    const env = { SCHEDULES_ENABLED: 'true', DELIVERY_ATTEMPTS: '2', DELIVERY_BASE_DELAY_MS: '50' };
+    const env = { SCHEDULES_ENABLED: 'true', DELIVERY_ATTEMPTS: '2', DELIVERY_BASE_DELAY_MS: '50', ...confinement };
     child = startWarehouseProcess(dataDir, port, env);
     await waitHealthy(base, child);
     await waitFor(async () => hooks.length === 1, 60_000, 'the first webhook request');

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { ScheduleRunner, ScheduleTicker, type Schedule, type ScheduleRun } from '@tallyhouse/schedule';
+import { ScheduleStore } from '../libs/schedule/src/schedule.store';
 import { verifyWebhookSignature } from '../libs/schedule/src/delivery';
 import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
 
@@ -88,6 +89,10 @@ beforeAll(async () => {
     DELIVERY_ATTEMPTS: '3',
     DELIVERY_BASE_DELAY_MS: '5',
     PUBLIC_URL: 'http://reports.example',
+    // The folder and the receivers of this test, which delivery may reach only when configured.
+    DELIVERY_FOLDER_ROOTS: folder,
+    WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+    SCHEDULES_MAX_PER_TENANT: '12',
   });
   wh.app.get(ScheduleRunner).claimSettleMs = 0;
   const events = Array.from({ length: 200 }, (_, i) => ({
@@ -257,12 +262,83 @@ describe('schedules', () => {
     expect((await http().get(runner.links.sign(path, new Date(Date.now() - 1000)))).status).toBe(403);
   });
 
+  it('refuses targets outside the delivery roots and non-public webhooks when made, storing nothing', async () => {
+    const before = (await http().get(`/v1/schedules?tenant=${TENANT}`).expect(200)).body.schedules.length;
+    for (const [target, message] of [
+      [{ type: 'folder', path: '/etc' }, /targets\[0\]\.path must be a folder inside a delivery root/],
+      [{ type: 'folder', path: `${folder}/../escaped` }, /targets\[0\]\.path must be a folder inside a delivery root/],
+      [{ type: 'folder', path: wh.dataDir }, /targets\[0\]\.path must be a folder inside a delivery root/],
+      [{ type: 'webhook', url: 'http://169.254.169.254/latest/meta-data/' }, /link-local \(or cloud metadata\)/],
+      [{ type: 'webhook', url: 'http://[::ffff:10.0.0.1]/in' }, /private address/],
+      [{ type: 'webhook', url: `${hookUrl.replace('//', '//user:pw@')}/hook` }, /must not carry credentials/],
+    ] as [object, RegExp][]) {
+      const res = await http()
+        .post('/v1/schedules')
+        .send(schedule({ targets: [target] }));
+      expect({ status: res.status, field: res.body.field }).toEqual({ status: 400, field: 'targets[0]' });
+      expect(res.body.message).toMatch(message);
+    }
+    expect((await http().get(`/v1/schedules?tenant=${TENANT}`)).body.schedules).toHaveLength(before);
+    expect(existsSync(join(folder, '..', 'escaped'))).toBe(false);
+  });
+
+  it('never shows nor uses credentials of a webhook URL stored before they were refused', async () => {
+    // As a schedule made by an earlier version was stored: the URL carrying user:password@.
+    const made = (
+      await http()
+        .post('/v1/schedules')
+        .send(schedule({ name: 'legacy hook' }))
+        .expect(201)
+    ).body;
+    const store = wh.app.get(ScheduleStore);
+    const record = (await store.schedule(made.id))!;
+    const legacyUrl = `${hookUrl.replace('//', '//hook:s3cr3t-pw@')}/hook`;
+    await store.saveSchedule({ ...record, targets: JSON.stringify([{ type: 'webhook', url: legacyUrl }]) });
+    const shown = (await http().get(`/v1/schedules/${made.id}`).expect(200)).body;
+    expect(JSON.stringify(shown)).not.toContain('s3cr3t-pw');
+    expect(shown.targets[0].url).toBe(`${hookUrl}/hook`);
+    const calls = hooks.length;
+    const run = (await http().post(`/v1/schedules/${made.id}/run`).expect(201)).body as ScheduleRun;
+    expect(run).toMatchObject({ status: 'failed' });
+    expect(run.targets[0]).toMatchObject({ ok: false, attempts: 0 });
+    expect(run.targets[0].error).toMatch(/must not carry credentials/);
+    expect(JSON.stringify(run)).not.toContain('s3cr3t-pw');
+    expect(hooks.length).toBe(calls);
+    await http().delete(`/v1/schedules/${made.id}`).expect(204);
+  });
+
+  it('caps the schedules of a tenant (409), counting only the ones not deleted', async () => {
+    const have = (await http().get(`/v1/schedules?tenant=${TENANT}`).expect(200)).body.schedules.length;
+    const made: string[] = [];
+    for (let i = have; i < 12; i++) {
+      made.push(
+        (
+          await http()
+            .post('/v1/schedules')
+            .send(schedule({ name: `cap ${i}` }))
+            .expect(201)
+        ).body.id,
+      );
+    }
+    const over = await http()
+      .post('/v1/schedules')
+      .send(schedule({ name: 'one too many' }))
+      .expect(409);
+    expect(over.body.message).toMatch(/has 12 schedules, the most allowed \(SCHEDULES_MAX_PER_TENANT\)/);
+    for (const id of made) await http().delete(`/v1/schedules/${id}`).expect(204);
+    await http()
+      .post('/v1/schedules')
+      .send(schedule({ name: 'after deleting' }))
+      .expect(201);
+  });
+
   it('refuses a bad schedule naming the field', async () => {
     for (const [body, field] of [
       [schedule({ cron: '61 * * * *' }), 'cron'],
       [schedule({ time_zone: 'Mars/Olympus' }), 'time_zone'],
       [schedule({ range: 'last_decade' }), 'range'],
       [schedule({ targets: [{ type: 'webhook', url: 'ftp://x.example' }] }), 'targets[0]'],
+      [schedule({ cron: '* * * * * *' }), 'cron'],
       [schedule({ targets: [] }), 'targets'],
       [schedule({ params: { tenant: TENANT, from: '2026-01-01' } }), 'params'],
       [schedule({ report: 'nope' }), 'report'],

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RollupJob } from '@tallyhouse/rollups';
 import { messageEvents, type TestEvent } from './support/events';
 import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
@@ -67,14 +69,14 @@ const LONG_WHERE = Array.from({ length: 2000 }, (_, i) => `contact_id != 'x${i}'
 
 const CASES: [string, string, Expectation][] = [
   // DDL and DML: not a SELECT, so not even a valid subquery; and readonly=1 beneath.
-  ['CREATE TABLE', 'CREATE TABLE x (a UInt8) ENGINE = Memory', { refused: /SYNTAX_ERROR/ }],
-  ['DROP TABLE', 'DROP TABLE events', { refused: /SYNTAX_ERROR/ }],
-  ['ALTER DELETE', 'ALTER TABLE events DELETE WHERE 1', { refused: /SYNTAX_ERROR/ }],
-  ['INSERT SELECT', 'INSERT INTO events SELECT * FROM events', { refused: /SYNTAX_ERROR/ }],
-  ['TRUNCATE', 'TRUNCATE TABLE events', { refused: /SYNTAX_ERROR/ }],
-  ['OPTIMIZE', 'OPTIMIZE TABLE events FINAL', { refused: /SYNTAX_ERROR/ }],
+  ['CREATE TABLE', 'CREATE TABLE x (a UInt8) ENGINE = Memory', { refused: /NOT_ONE_SELECT/ }],
+  ['DROP TABLE', 'DROP TABLE events', { refused: /NOT_ONE_SELECT/ }],
+  ['ALTER DELETE', 'ALTER TABLE events DELETE WHERE 1', { refused: /NOT_ONE_SELECT/ }],
+  ['INSERT SELECT', 'INSERT INTO events SELECT * FROM events', { refused: /NOT_ONE_SELECT/ }],
+  ['TRUNCATE', 'TRUNCATE TABLE events', { refused: /NOT_ONE_SELECT/ }],
+  ['OPTIMIZE', 'OPTIMIZE TABLE events FINAL', { refused: /NOT_ONE_SELECT/ }],
   // SET and SETTINGS, top level and in a subquery.
-  ['SET', 'SET readonly = 0', { refused: /SYNTAX_ERROR/ }],
+  ['SET', 'SET readonly = 0', { refused: /NOT_ONE_SELECT/ }],
   ['SETTINGS readonly=0', 'SELECT count() FROM events SETTINGS readonly = 0', { refused: /SETTINGS_NOT_ALLOWED/ }],
   [
     'SETTINGS filter override in a subquery',
@@ -89,7 +91,7 @@ const CASES: [string, string, Expectation][] = [
   [
     'UNION smuggled by closing our parenthesis',
     'SELECT 1 AS x) UNION ALL (SELECT count() FROM system.tables',
-    { refused: /NOT_ONE_SELECT|TABLE_NOT_ALLOWED/ },
+    { refused: /NOT_ONE_SELECT|TABLE_NOT_ALLOWED|SYNTAX_ERROR/ },
   ],
   // Every table function that reads storage, files or the network.
   ['merge()', "SELECT count() FROM merge('default', '^events$')", { refused: /TABLE_FUNCTION_NOT_ALLOWED/ }],
@@ -156,6 +158,43 @@ const CASES: [string, string, Expectation][] = [
     { refused: /TABLE_NOT_ALLOWED/ },
   ],
   ['EXPLAIN of system', 'EXPLAIN SELECT * FROM system.tables', { refused: /./ }],
+  // The analyser evaluates scalar subqueries and constants before the tree can be read: a table the
+  // parser's tree does not admit must never get that far (an error message would carry its rows).
+  [
+    'scalar subquery of api_keys, cast to fail',
+    'SELECT toUInt8((SELECT any(hash) FROM api_keys))',
+    { refused: /TABLE_NOT_ALLOWED/ },
+  ],
+  [
+    'IN api_keys inside a scalar subquery',
+    'SELECT throwIf(1, toString((SELECT count() FROM events WHERE contact_id IN api_keys)))',
+    { refused: /TABLE_NOT_ALLOWED/ },
+  ],
+  [
+    'a CTE named like a hidden table',
+    'WITH api_keys AS (SELECT 1) SELECT * FROM api_keys',
+    { refused: /TABLE_NOT_ALLOWED/ },
+  ],
+  // Virtual columns tell other tenants' rows per part; server functions tell the host.
+  ['_part', 'SELECT _part, count() FROM events GROUP BY _part', { refused: /COLUMN_NOT_ALLOWED/ }],
+  ['_part_offset', 'SELECT max(_part_offset) FROM events', { refused: /COLUMN_NOT_ALLOWED/ }],
+  ['_part through a subquery', 'SELECT p FROM (SELECT _part AS p FROM events)', { refused: /COLUMN_NOT_ALLOWED/ }],
+  ['_block_number', 'SELECT e._block_number FROM events AS e', { refused: /COLUMN_NOT_ALLOWED/ }],
+  ['hostName()', 'SELECT hostName()', { refused: /FUNCTION_NOT_ALLOWED/ }],
+  ['hostname() alias', 'SELECT hostname()', { refused: /FUNCTION_NOT_ALLOWED/ }],
+  ['FQDN()', 'SELECT FQDN()', { refused: /FUNCTION_NOT_ALLOWED/ }],
+  ['version()', 'SELECT version()', { refused: /FUNCTION_NOT_ALLOWED/ }],
+  ['currentQueryID()', 'SELECT currentQueryID()', { refused: /FUNCTION_NOT_ALLOWED/ }],
+  ['query_id() alias', 'SELECT query_id()', { refused: /FUNCTION_NOT_ALLOWED/ }],
+  ['addressToSymbol()', 'SELECT addressToSymbol(toUInt64(0))', { refused: /FUNCTION_NOT_ALLOWED/ }],
+  ['getSetting()', "SELECT getSetting('additional_table_filters')", { refused: /FUNCTION_NOT_ALLOWED/ }],
+  ['user()', 'SELECT user()', { refused: /FUNCTION_NOT_ALLOWED/ }],
+  ['__getScalar()', "SELECT __getScalar('x')", { refused: /FUNCTION_NOT_ALLOWED/ }],
+  [
+    'a server function in a constant',
+    'SELECT count() FROM events WHERE contact_id = hostName()',
+    { refused: /FUNCTION_NOT_ALLOWED/ },
+  ],
   // Fully qualified, unions, joins, subqueries, CTEs, WITH tricks: A's rows only.
   ['default.events', 'SELECT count() FROM default.events', { rows: count(A_EVENTS) }],
   ['backquoted', 'SELECT count() FROM `default`.`events`', { rows: count(A_EVENTS) }],
@@ -218,11 +257,11 @@ const CASES: [string, string, Expectation][] = [
     `SELECT count() FROM events WHERE contact_id != '${'x'.repeat(15_000)}'`,
     { rows: count(A_EVENTS) },
   ],
-  ['two statements', 'SELECT 1; DROP TABLE events', { refused: /SYNTAX_ERROR/ }],
-  ['two SELECTs', 'SELECT 1; SELECT * FROM system.tables', { refused: /SYNTAX_ERROR/ }],
+  ['two statements', 'SELECT 1; DROP TABLE events', { refused: /NOT_ONE_SELECT/ }],
+  ['two SELECTs', 'SELECT 1; SELECT * FROM system.tables', { refused: /NOT_ONE_SELECT/ }],
   ['one trailing semicolon', 'SELECT count() FROM events;', { rows: count(A_EVENTS) }],
-  ['INTO OUTFILE', "SELECT * FROM events INTO OUTFILE '/tmp/tallyhouse-sql-outfile'", { refused: /SYNTAX_ERROR/ }],
-  ['FORMAT', 'SELECT * FROM events FORMAT CSV', { refused: /SYNTAX_ERROR/ }],
+  ['INTO OUTFILE', "SELECT * FROM events INTO OUTFILE '/tmp/tallyhouse-sql-outfile'", { refused: /NOT_ONE_SELECT/ }],
+  ['FORMAT', 'SELECT * FROM events FORMAT CSV', { refused: /NOT_ONE_SELECT/ }],
   // Limits: time, memory, rows read, rows returned.
   ['sleepEachRow', 'SELECT sleepEachRow(1) FROM numbers(10)', { refused: /TOO_SLOW|TIMEOUT_EXCEEDED/, status: 422 }],
   [
@@ -272,6 +311,147 @@ describe('POST /v1/sql by an analyst of tenant A', () => {
       [B, B_EVENTS],
     ]);
     expect(existsSync('/tmp/tallyhouse-sql-outfile')).toBe(false);
+  });
+});
+
+/** What an injected statement would change: tables, session settings, either tenant's rows, other tables. */
+async function engineState() {
+  const q = <T>(query: string) => wh.ch.query<T>(query, { tag: 'test:state' });
+  return {
+    tables: await q<{ name: string }>(
+      'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
+    ),
+    changedSettings: await q<{ name: string; value: string }>(
+      "SELECT name, value FROM system.settings WHERE changed AND name != 'log_comment' ORDER BY name",
+    ),
+    settings: await q<Record<string, string>>(
+      "SELECT getSetting('readonly') AS readonly, getSetting('max_result_rows') AS max_result_rows, getSetting('allow_ddl') AS allow_ddl",
+    ),
+    events: await q<{ tenant_id: string; n: string; h: string }>(
+      'SELECT tenant_id, count() AS n, sum(cityHash64(event_id, contact_id, type)) AS h FROM events GROUP BY tenant_id ORDER BY tenant_id',
+    ),
+    others: await q<Record<string, string>>(
+      'SELECT (SELECT count() FROM dead_letters) AS dead_letters, (SELECT count() FROM api_keys) AS api_keys, (SELECT count() FROM tenants) AS tenants',
+    ),
+  };
+}
+
+type Injection = [name: string, sql: (file: string) => string, expected: RegExp | 'runs'];
+const NOT_ONE = /NOT_ONE_SELECT|SYNTAX_ERROR/;
+const ANOTHER_TENANTS_ROW = `INSERT INTO events (event_id, tenant_id, occurred_at, type, contact_id) VALUES (generateUUIDv4(), '${B}', now64(3), 'message.sent', 'pwned')`;
+
+/** Every way found to get a second statement past the seal, or a first one that is not a SELECT. */
+const INJECTIONS: Injection[] = [
+  ['closing parenthesis, then SET', () => 'SELECT 1); SET max_result_rows = 3; SELECT (1', NOT_ONE],
+  ['closing parenthesis, then DROP', () => 'SELECT 1); DROP TABLE dead_letters; SELECT (1', NOT_ONE],
+  [
+    'closing parenthesis, then CREATE',
+    () => 'SELECT 1); CREATE TABLE pwned (a UInt8) ENGINE = Memory; SELECT (1',
+    NOT_ONE,
+  ],
+  ['closing parenthesis, then a row of another tenant', () => `SELECT 1); ${ANOTHER_TENANTS_ROW}; SELECT (1`, NOT_ONE],
+  [
+    "closing parenthesis, then another tenant's rows in an error",
+    () =>
+      `SELECT 1); SELECT throwIf(1, arrayStringConcat(groupArray(contact_id), ',')) FROM default.events WHERE tenant_id = '${B}'; SELECT (1`,
+    NOT_ONE,
+  ],
+  [
+    'closing parenthesis, then INSERT INTO FUNCTION file',
+    (f) => `SELECT 1); INSERT INTO FUNCTION file('${f}', 'LineAsString') SELECT 'pwned'; SELECT (1`,
+    NOT_ONE,
+  ],
+  [
+    'closing parenthesis, then a host file',
+    () => "SELECT 1); SELECT * FROM file('/etc/passwd', 'LineAsString'); SELECT (1",
+    NOT_ONE,
+  ],
+  ['closing parenthesis, then SYSTEM', () => 'SELECT 1); SYSTEM DROP MARK CACHE; SELECT (1', NOT_ONE],
+  ['a string closing our parenthesis', () => "SELECT 'x'); DROP TABLE dead_letters; SELECT ('y'", NOT_ONE],
+  ['a statement after a comment', () => 'SELECT 1 /* c */; DROP TABLE dead_letters', NOT_ONE],
+  ['; inside a block comment', () => 'SELECT 1 AS one /* ; DROP TABLE dead_letters; */', 'runs'],
+  ['; inside a nested block comment', () => 'SELECT 1 AS one /* /* */ ; DROP TABLE dead_letters; */', 'runs'],
+  ['; inside a line comment', () => 'SELECT 1 AS one -- ; DROP TABLE dead_letters\n', 'runs'],
+  ['; inside a # comment', () => 'SELECT 1 AS one # ; DROP TABLE dead_letters\n', 'runs'],
+  ['; after a line comment ended by U+2028', () => 'SELECT 1 AS one -- x\u2028; DROP TABLE dead_letters', 'runs'],
+  ['; inside a string', () => "SELECT '; DROP TABLE dead_letters; ' AS one", 'runs'],
+  ['; inside a quoted identifier', () => 'SELECT 1 AS `one; DROP TABLE dead_letters;`', 'runs'],
+  ['; inside a heredoc', () => 'SELECT $$; DROP TABLE dead_letters;$$ AS one', 'runs'],
+  ['a string holding an escaped quote', () => "SELECT 'a\\'); DROP TABLE dead_letters; --' AS one", 'runs'],
+  ['NUL before a second statement', () => 'SELECT 1\0; DROP TABLE dead_letters', NOT_ONE],
+  ['NUL inside a comment', () => 'SELECT 1 /*\0*/; DROP TABLE dead_letters', NOT_ONE],
+  ['NUL closing our parenthesis', () => 'SELECT 1\0); DROP TABLE dead_letters; SELECT (1', NOT_ONE],
+  ['Greek question mark (U+037E)', () => 'SELECT 1\u037E DROP TABLE dead_letters', NOT_ONE],
+  ['fullwidth semicolon (U+FF1B)', () => 'SELECT 1\uFF1B DROP TABLE dead_letters', NOT_ONE],
+  ['small semicolon (U+FE54)', () => 'SELECT 1\uFE54 DROP TABLE dead_letters', NOT_ONE],
+  ['reversed semicolon (U+204F)', () => 'SELECT 1\u204F DROP TABLE dead_letters', NOT_ONE],
+  ['SET alone', () => 'SET max_result_rows = 3', NOT_ONE],
+  ['SET after a SELECT', () => 'SELECT 1; SET max_result_rows = 3', NOT_ONE],
+  ['SETTINGS of its own', () => 'SELECT 1 SETTINGS max_result_rows = 3', /SETTINGS_NOT_ALLOWED|NOT_ONE_SELECT/],
+  ['INSERT INTO FUNCTION file', (f) => `INSERT INTO FUNCTION file('${f}', 'LineAsString') SELECT 'pwned'`, NOT_ONE],
+  [
+    'INSERT INTO FUNCTION file after a SELECT',
+    (f) => `SELECT 1; INSERT INTO FUNCTION file('${f}', 'LineAsString') SELECT 'pwned'`,
+    NOT_ONE,
+  ],
+  ['a row of another tenant', () => ANOTHER_TENANTS_ROW, NOT_ONE],
+  ['DROP alone', () => 'DROP TABLE dead_letters', NOT_ONE],
+  ['DROP after two semicolons', () => 'SELECT 1;; DROP TABLE dead_letters', NOT_ONE],
+  ['DROP after CRLF', () => 'SELECT 1;\r\nDROP TABLE dead_letters', NOT_ONE],
+  ['EXPLAIN, then DROP', () => 'EXPLAIN AST SELECT 1; DROP TABLE dead_letters', NOT_ONE],
+];
+
+describe('POST /v1/sql: a second statement never runs, in any call', () => {
+  let before: Awaited<ReturnType<typeof engineState>>;
+  let files: string;
+
+  beforeAll(async () => {
+    files = mkdtempSync(join(tmpdir(), 'tallyhouse-sql-files-'));
+    before = await engineState();
+  });
+  afterAll(() => rmSync(files, { recursive: true, force: true }));
+
+  it.each(INJECTIONS)('%s', async (name, text, expected) => {
+    const file = join(files, name.replace(/[^a-z0-9]+/gi, '-'));
+    const res = await sql(text(file));
+    if (expected === 'runs') {
+      expect({ status: res.status, body: res.status === 200 ? null : res.body }).toEqual({ status: 200, body: null });
+      expect(res.body.rows).toHaveLength(1);
+    } else {
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: 400,
+        code: expect.stringMatching(expected),
+      });
+    }
+    // Nothing ran: the same tables, settings and rows, no file, nothing of B or the host in the answer.
+    expect(await engineState()).toEqual(before);
+    expect(existsSync(file)).toBe(false);
+    expect(JSON.stringify(res.body)).not.toMatch(/B-contact|B-campaign|root:x:0/);
+  });
+
+  it('logged every refused one as refused and not run, and the ones that were one SELECT as run', async () => {
+    await wh.app.get((await import('@tallyhouse/sql')).SqlQueryLog).flush();
+    const texts = INJECTIONS.map(([name, text]) => text(join(files, name.replace(/[^a-z0-9]+/gi, '-'))));
+    const logged = await wh.ch.query<{ sql: string; outcome: string; stage: string; ran: boolean }>(
+      'SELECT sql, outcome, stage, ran FROM sql_query_log WHERE has({texts:Array(String)}, sql)',
+      { tag: 'test:log', params: { texts } },
+    );
+    const byText = new Map(logged.map((r) => [r.sql, r]));
+    INJECTIONS.forEach(([name, , expected], i) => {
+      const entry = byText.get(texts[i]);
+      expect({ name, entry }).toEqual({
+        name,
+        entry:
+          expected === 'runs'
+            ? { sql: texts[i], outcome: 'ok', stage: 'run', ran: true }
+            : {
+                sql: texts[i],
+                outcome: expect.stringMatching(/^(refused|error)$/),
+                stage: expect.stringMatching(/^(edge|parse|ast)$/),
+                ran: false,
+              },
+      });
+    });
   });
 });
 

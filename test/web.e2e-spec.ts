@@ -76,6 +76,8 @@ beforeAll(async () => {
     // A failing delivery fails at once rather than after its retries.
     DELIVERY_ATTEMPTS: '1',
     DELIVERY_BASE_DELAY_MS: '10',
+    // The schedule test posts to a closed port on this machine, which a webhook may reach only when listed.
+    WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
   });
   app = await createHttpApp(WarehouseModule, 'test', { document: addReportPaths });
   await app.init();

@@ -25,8 +25,10 @@ export class AuthRefusals {
   }
 
   async refused(refusal: Refusal): Promise<void> {
+    // The route's own pattern (as declared), not the path as the client spelled it.
+    const route = (refusal.request.route as { path?: string } | undefined)?.path ?? refusal.request.path;
     for (const { pathPrefix, listener } of this.listeners) {
-      if (!refusal.request.path.startsWith(pathPrefix)) continue;
+      if (!route.startsWith(pathPrefix)) continue;
       try {
         await listener(refusal);
       } catch (err) {

@@ -1,16 +1,13 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Request } from 'express';
+export { Public, PUBLIC_ROUTE } from '@tallyhouse/http';
 import type { Principal, Role } from './roles';
 
-export const PUBLIC_KEY = 'tallyhouse:public';
 export const ROLES_KEY = 'tallyhouse:roles';
-
-/** No key needed (a signed link, for example, is its own authorisation). */
-export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
 /**
  * The roles (besides admin, who may do everything) that may call a route. A
- * /v1 route without @Roles is for admins only, so a new endpoint is closed
+ * route without @Roles (and not @Public) is for admins only, so a new endpoint is closed
  * until someone opens it on purpose.
  */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);

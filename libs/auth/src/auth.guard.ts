@@ -11,23 +11,26 @@ import { AppConfig } from '@tallyhouse/config';
 import { MetricsService } from '@tallyhouse/observability';
 import type { Response } from 'express';
 import { Counter } from 'prom-client';
-import { type AuthedRequest, PUBLIC_KEY, ROLES_KEY } from './auth.decorators';
+import { type AuthedRequest, PUBLIC_ROUTE, ROLES_KEY } from './auth.decorators';
 import { AuthRefusals } from './auth-refusals';
 import { FailureLimiter } from './failure-limiter';
 import { KeyStore } from './key.store';
 import type { Role } from './roles';
 
-const UNAUTHORIZED: Record<string, string> = {
-  missing: 'an API key is required: send Authorization: Bearer KEY',
-  malformed: 'the API key is not valid',
-  unknown: 'the API key is not valid',
-  revoked: 'the API key was revoked',
-  expired: 'the API key has expired',
-};
+/**
+ * One answer for every key that does not work, so a caller cannot tell an
+ * unknown key from a revoked or expired one (which would confirm that a
+ * prefix once existed); the reason is kept in the metrics and the log.
+ */
+const MISSING = 'an API key is required: send Authorization: Bearer KEY';
+const NOT_VALID = 'the API key is not valid (unknown, revoked or expired)';
 
 /**
- * Every /v1 route needs `Authorization: Bearer KEY` unless it is @Public();
- * routes outside /v1 (health, metrics, docs, the web page's assets) are open.
+ * Every route the router chose needs `Authorization: Bearer KEY` unless its
+ * handler or controller is @Public() (health, metrics, signed links). The
+ * decision is the handler's mark, never the path as spelled (case, slashes,
+ * encodings): a route is closed unless it was opened on purpose. The web
+ * page's files and /docs are served outside the router and hold no data.
  * 401 for a missing, unknown, revoked or expired key; 403 for a role the route
  * does not name; 429 once an address has failed too often in a minute.
  */
@@ -55,9 +58,8 @@ export class AuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
-    if (!req.path.startsWith('/v1/') && req.path !== '/v1') return true;
     const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
 
     const address = req.ip ?? req.socket.remoteAddress ?? '';
     const wait = this.limiter.blockedFor(address);
@@ -75,7 +77,7 @@ export class AuthGuard implements CanActivate {
       // Only a presented key is a guess: a page that has no key yet must not lock its user out.
       if (check.reason !== 'missing') this.limiter.fail(address);
       this.failures.inc({ reason: check.reason });
-      throw new UnauthorizedException({ statusCode: 401, message: UNAUTHORIZED[check.reason] });
+      throw new UnauthorizedException({ statusCode: 401, message: check.reason === 'missing' ? MISSING : NOT_VALID });
     }
     const principal = check.principal;
     req.principal = principal;

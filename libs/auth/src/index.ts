@@ -1,5 +1,5 @@
 export { AuthModule, AuthStoreModule } from './auth.module';
-export { CurrentPrincipal, Public, Roles, type AuthedRequest } from './auth.decorators';
+export { CurrentPrincipal, Public, PUBLIC_ROUTE, Roles, type AuthedRequest } from './auth.decorators';
 export { AuthRefusals, type Refusal } from './auth-refusals';
 export { KeyStore, type CreatedKey, type KeyInfo, type KeyCheck } from './key.store';
 export { TenantStore, TENANT_ID, isTimeZone, type Tenant } from './tenant.store';

@@ -32,14 +32,31 @@ export function createEngineClient(options: EngineOptions): { client: ClickHouse
   }
   const path = resolve(options.dataDir, 'clickhouse');
   mkdirSync(path, { recursive: true });
+  // Files the engine may read by a relative name: an empty folder of its own, holding nothing.
+  const userFiles = resolve(options.dataDir, 'user_files');
+  mkdirSync(userFiles, { recursive: true });
   // Loaded lazily: the server form never needs the 500 MB native library.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Session } = require('chdb') as typeof import('chdb');
   const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/dist/connection/index');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  // Engine options are given when a data directory's native connection opens, and createChdbConnection
+  // takes none: this first session on the path opens it with ours, and the connection below shares it
+  // (chDB keeps one native connection per path). It lives as long as the client.
+  const configured = new Session(path, { connectionArgs: [`--user_files_path=${userFiles}/`] });
   // chdb types its connection against @clickhouse/client-common's copy of the
   // interfaces; the shapes are the same, the declarations are not.
   const connection = createChdbConnection({ path }) as unknown as NonNullable<
     Parameters<typeof createClient>[0]
   >['connection'];
   const client = createClient({ connection });
+  const close = client.close.bind(client);
+  client.close = async () => {
+    try {
+      await close();
+    } finally {
+      configured.close();
+    }
+  };
   return { client, kind: 'embedded' };
 }

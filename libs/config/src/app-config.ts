@@ -99,6 +99,24 @@ export class AppConfig {
   /** First retry delay of a delivery, ms (then doubled). */
   @Transform(toInt) @IsInt() @Min(1) DELIVERY_BASE_DELAY_MS = 1000;
 
+  /**
+   * Folders scheduled reports may be delivered into, comma-separated absolute paths (default:
+   * DATA_DIR/deliveries). A folder target must lie inside one, links resolved, and never inside
+   * DATA_DIR or EXPORT_DIR unless its root does.
+   */
+  @IsOptional()
+  @Matches(/^\s*\/[^,]*(,\s*\/[^,]*)*$/, { message: 'DELIVERY_FOLDER_ROOTS must be absolute paths, comma-separated' })
+  DELIVERY_FOLDER_ROOTS?: string;
+
+  /**
+   * Hosts webhooks may reach although they are not public addresses (loopback, private, link-local):
+   * comma-separated names, addresses or CIDR blocks, e.g. `hooks.intranet,10.2.0.0/16`. Default none.
+   */
+  @IsString() WEBHOOK_ALLOW_HOSTS = '';
+
+  /** Schedules one tenant may have (deleted ones not counted). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000) SCHEDULES_MAX_PER_TENANT = 100;
+
   /** A full garbage collection every this many exported rows keeps memory flat in large exports (0 = never). */
   @Transform(toInt) @IsInt() @Min(0) EXPORT_GC_EVERY_ROWS = 200_000;
 
@@ -140,6 +158,12 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(100) @Max(1_000_000) SQL_MAX_QUERY_CHARS = 100_000;
   /** Queries one tenant may run at once (more get 429). */
   @Transform(toInt) @IsInt() @Min(1) @Max(64) SQL_MAX_CONCURRENT_PER_TENANT = 2;
+
+  /**
+   * The user a server started as root switches to, after making it the owner of DATA_DIR and
+   * EXPORT_DIR (`root` keeps root). Not root: ignored.
+   */
+  @Matches(/^[a-z_][a-z0-9_-]*\$?$/, { message: 'RUN_AS_USER must be a user name' }) RUN_AS_USER = 'nobody';
 
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL = 'log';
 }

@@ -1,6 +1,6 @@
 import { type INestApplication, Logger, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { AppConfig, validateConfig } from '@tallyhouse/config';
 import express from 'express';
@@ -27,7 +27,20 @@ export async function createHttpApp(
   options: HttpAppOptions = {},
 ): Promise<INestApplication> {
   const config = validateConfig(process.env);
-  const app = await NestFactory.create<NestExpressApplication>(root, {
+  const server = express();
+  // One spelling per route: /V1/tenants is a 404, not /v1/tenants (the guard never looks at the path anyway).
+  server.set('case sensitive routing', true);
+  server.disable('x-powered-by');
+  // Express answers OPTIONS for any known path by itself (listing its methods) before a guard runs.
+  // The API is same-origin (no CORS), so OPTIONS has nothing to answer.
+  server.use((req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (req.method !== 'OPTIONS') return next();
+    res.status(405).set('Allow', 'GET, HEAD, POST, DELETE').json({
+      statusCode: 405,
+      message: 'OPTIONS is not answered: the API is same-origin only (no CORS)',
+    });
+  });
+  const app = await NestFactory.create<NestExpressApplication>(root, new ExpressAdapter(server), {
     bodyParser: false,
     logger: logLevels(config.LOG_LEVEL),
   });

@@ -7,8 +7,9 @@ import { join, resolve } from 'node:path';
 /** Where `npm run build:web` writes the page (apps/web/vite.config.mts). */
 export const WEB_DIST_DIR = resolve(process.cwd(), 'apps/web/dist');
 
-// Paths the API owns: never answered with the page, so a wrong API path stays a JSON 404.
-const API_PATHS = /^\/(v1|docs|health|metrics)(\/|$|-)/;
+// Paths the API owns: never answered with the page, so a wrong API path stays a JSON 404 however it
+// is spelled (/V1/…, //v1/…, /%761/…).
+const API_PATHS = /^\/(v1|docs|health|metrics)(\/|$|-)/i;
 const FILE_LIKE = /\.[A-Za-z0-9]+$/;
 
 /**
@@ -29,7 +30,7 @@ class WebPageMount implements OnModuleInit {
     const app = this.host.httpAdapter.getInstance<Express>();
     const files = express.static(WEB_DIST_DIR, { index: 'index.html', redirect: false });
     app.use((req: Request, res: Response, next: NextFunction) => {
-      if (API_PATHS.test(req.path)) return next();
+      if (API_PATHS.test(canonicalPath(req.path))) return next();
       files(req, res, () => {
         // A missing file (a path with an extension) stays a 404 rather than a page served as a script.
         if (req.method !== 'GET' || FILE_LIKE.test(req.path) || !req.accepts('html')) return next();
@@ -37,6 +38,17 @@ class WebPageMount implements OnModuleInit {
       });
     });
   }
+}
+
+/** The path decoded, with runs of slashes as one. */
+function canonicalPath(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // A malformed escape stays as it is.
+  }
+  return decoded.replace(/\/{2,}/g, '/');
 }
 
 @Module({ providers: [WebPageMount] })

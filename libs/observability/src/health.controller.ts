@@ -1,10 +1,13 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '@tallyhouse/http';
 import type { Response } from 'express';
 import { HealthService } from './health.service';
 import { MetricsService } from './metrics.service';
 
+/** Open: load balancers, orchestrators' probes and Prometheus carry no key. */
 @ApiTags('operations')
+@Public()
 @Controller()
 export class HealthController {
   constructor(

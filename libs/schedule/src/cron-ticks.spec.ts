@@ -22,4 +22,12 @@ describe('cron ticks in a zone', () => {
     expect(cronProblem('61 * * * *', 'UTC')).toMatch(/./);
     expect(cronProblem('0 6 1 * *', 'UTC')).toBeNull();
   });
+
+  it('refuses a seconds field: a schedule runs at most once a minute', () => {
+    expect(cronProblem('* * * * * *', 'UTC')).toMatch(/five fields/);
+    expect(cronProblem('*/5 * * * * *', 'UTC')).toMatch(/five fields/);
+    expect(cronProblem('* * * *', 'UTC')).toMatch(/five fields/);
+    expect(cronProblem('* * * * *', 'UTC')).toBeNull();
+    expect(cronProblem('@daily', 'UTC')).toBeNull();
+  });
 });

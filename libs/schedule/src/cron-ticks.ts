@@ -1,7 +1,13 @@
 import { CronExpressionParser } from 'cron-parser';
 
+/** Five fields (minute hour day-of-month month day-of-week), or one of the named ones: never a seconds field. */
+const MINUTE_GRAIN = /^(@(yearly|annually|monthly|weekly|daily|hourly)|\S+(\s+\S+){4})$/;
+
 /** Why a cron expression or zone is unusable, or null when it is fine. */
 export function cronProblem(expression: string, tz: string): string | null {
+  if (!MINUTE_GRAIN.test(expression.trim())) {
+    return 'must have five fields (minute hour day-of-month month day-of-week): a schedule runs at most once a minute';
+  }
   try {
     CronExpressionParser.parse(expression, { tz, currentDate: new Date() }).next();
     return null;

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chTime, isoTime } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
 import { ExportJobsService } from '@tallyhouse/exports';
@@ -37,6 +38,13 @@ const LINK_TTL_MS = 7 * 86_400_000;
 const HEARTBEAT_MS = 30_000;
 export const ABANDONED_AFTER_MS = 5 * 60_000;
 
+/** DELIVERY_FOLDER_ROOTS as absolute paths, or DATA_DIR/deliveries. */
+export function deliveryFolderRoots(config: AppConfig): string[] {
+  const listed = (config.DELIVERY_FOLDER_ROOTS ?? '').split(',').map((r) => r.trim());
+  const roots = listed.filter((r) => r !== '');
+  return roots.length ? roots.map((r) => resolve(r)) : [resolve(config.DATA_DIR, 'deliveries')];
+}
+
 /**
  * Runs one schedule for one tick: claims the run (so no two processes send
  * it), writes the report file through the exports library (audited as
@@ -61,6 +69,9 @@ export class ScheduleRunner {
     private readonly metrics: MetricsService,
   ) {
     this.links = new LinkSigner(config.LINK_SIGNING_SECRET, config.DATA_DIR);
+    const roots = deliveryFolderRoots(config);
+    // The default root is the warehouse's own: made here so a first folder target can be checked against it.
+    if (!config.DELIVERY_FOLDER_ROOTS) mkdirSync(roots[0], { recursive: true });
     this.delivery = new DeliveryService({
       smtpUrl: config.SMTP_URL,
       smtpFrom: config.SMTP_FROM,
@@ -68,6 +79,9 @@ export class ScheduleRunner {
       maxWebhookBodyBytes: config.DELIVERY_MAX_INLINE_BYTES,
       attempts: config.DELIVERY_ATTEMPTS,
       baseDelayMs: config.DELIVERY_BASE_DELAY_MS,
+      folderRoots: roots,
+      protectedDirs: [config.DATA_DIR, exportsService.directory],
+      webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS.split(','),
     });
   }
 

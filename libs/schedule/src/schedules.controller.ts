@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   Body,
+  ConflictException,
   Controller,
   Delete,
   ForbiddenException,
@@ -22,7 +23,7 @@ import { ReportParamError, UnknownReportError } from '@tallyhouse/reports';
 import { CreateScheduleDto } from './create-schedule.dto';
 import { ScheduleRunner } from './schedule-runner';
 import { ScheduleStore } from './schedule.store';
-import { ScheduleNotFoundError, SchedulesService } from './schedules.service';
+import { ScheduleLimitError, ScheduleNotFoundError, SchedulesService } from './schedules.service';
 
 @ApiTags('schedules')
 @ApiBearerAuth()
@@ -114,6 +115,7 @@ export class SchedulesController {
         throw new BadRequestException({ statusCode: 400, field: 'report', message: err.message });
       }
       if (err instanceof ScheduleNotFoundError) throw new NotFoundException({ statusCode: 404, message: err.message });
+      if (err instanceof ScheduleLimitError) throw new ConflictException({ statusCode: 409, message: err.message });
       throw err;
     }
   }

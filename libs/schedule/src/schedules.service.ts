@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { chTime, isoTime } from '@tallyhouse/clickhouse';
+import { AppConfig } from '@tallyhouse/config';
 import { isTimeZone, ReportParamError, ReportService } from '@tallyhouse/reports';
 import type { CreateScheduleDto } from './create-schedule.dto';
 import { cronProblem, nextTick } from './cron-ticks';
@@ -12,6 +13,9 @@ import type { Schedule, ScheduleRun } from './schedule.types';
 
 export class ScheduleNotFoundError extends Error {}
 
+/** A tenant has as many schedules as SCHEDULES_MAX_PER_TENANT allows: 409. */
+export class ScheduleLimitError extends Error {}
+
 /** Creating, listing, running and removing schedules; what the API and the CLI call. */
 @Injectable()
 export class SchedulesService {
@@ -19,6 +23,7 @@ export class SchedulesService {
     private readonly store: ScheduleStore,
     private readonly runner: ScheduleRunner,
     private readonly reports: ReportService,
+    private readonly config: AppConfig,
   ) {}
 
   /** Validates everything a run will need now, so a schedule never fails on its first tick for a typo. */
@@ -29,15 +34,21 @@ export class SchedulesService {
     if (problem) {
       throw new ReportParamError('cron', `cron ${problem}`);
     }
-    dto.targets.forEach((t, i) => {
-      const wrong = validateTarget(t);
-      if (wrong) throw new ReportParamError(`targets[${i}]`, wrong.replace(/^targets\[\d+\]\.?/, `targets[${i}].`));
-    });
+    for (const [i, t] of dto.targets.entries()) {
+      const wrong = validateTarget(t, i) ?? (await this.runner.delivery.confinement.targetProblem(t, `targets[${i}]`));
+      if (wrong) throw new ReportParamError(`targets[${i}]`, wrong);
+    }
     if ('from' in dto.params || 'to' in dto.params) {
       throw new ReportParamError('params', 'from and to come from range; leave them out of params');
     }
     const sample = resolveRelativeRange(dto.range, tz, new Date());
     const prepared = await this.reports.prepare(dto.report, { ...dto.params, ...sample, tz: dto.params.tz ?? tz });
+    const most = this.config.SCHEDULES_MAX_PER_TENANT;
+    if ((await this.store.schedules(prepared.params.tenant)).length >= most) {
+      throw new ScheduleLimitError(
+        `tenant ${prepared.params.tenant} has ${most} schedules, the most allowed (SCHEDULES_MAX_PER_TENANT): delete one first`,
+      );
+    }
     const record: ScheduleRecord = {
       schedule_id: randomUUID(),
       tenant_id: prepared.params.tenant,
@@ -99,13 +110,27 @@ export function view(r: ScheduleRecord): Schedule {
     cron: r.cron,
     time_zone: r.time_zone,
     format: r.format,
-    // Webhook secrets are write-only.
-    targets: targetsOf(r).map((t) => (t.type === 'webhook' && t.secret ? { ...t, secret: '********' } : t)),
+    // Webhook secrets are write-only; credentials in a URL (refused since, but maybe stored before) too.
+    targets: targetsOf(r).map((t) =>
+      t.type === 'webhook' ? { ...t, url: withoutCredentials(t.url), ...(t.secret ? { secret: '********' } : {}) } : t,
+    ),
     owner_email: r.owner_email,
     enabled: r.enabled,
     created_at: isoTime(r.created_at),
     next_run_at: r.enabled ? nextTick(r.cron, r.time_zone, new Date()).toISOString() : null,
   };
+}
+
+function withoutCredentials(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (!url.username && !url.password) return raw;
+    url.username = '';
+    url.password = '';
+    return url.href;
+  } catch {
+    return raw;
+  }
 }
 
 export function runView(r: RunRecord): ScheduleRun {

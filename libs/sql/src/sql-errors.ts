@@ -9,10 +9,25 @@ export class SqlRefusedError extends Error {
   }
 }
 
+/** Text the engine's parser could not read (logged as an error, not a refusal: nothing was against the rules). */
+export class SqlSyntaxError extends SqlRefusedError {
+  constructor(message: string) {
+    super(message, 'SYNTAX_ERROR');
+    this.name = 'SqlSyntaxError';
+  }
+}
+
 /** Too many queries of one tenant at once: 429. */
 export class SqlBusyError extends Error {}
 
 export type SqlOutcome = 'ok' | 'refused' | 'error' | 'limit' | 'timeout' | 'busy';
+
+/**
+ * How far a query got: refused at the edge (no engine call), by the parser
+ * (the text as a value), by the parser's tree, by the analyser's tree, or it
+ * reached the run (the only stage at which the user's statement executes).
+ */
+export type SqlStage = 'edge' | 'parse' | 'ast' | 'tree' | 'run';
 
 export interface EngineFailure {
   status: 400 | 408 | 422;

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { chTime, ClickHouseService, isoTime } from '@tallyhouse/clickhouse';
-import type { SqlOutcome } from './sql-errors';
+import type { SqlOutcome, SqlStage } from './sql-errors';
 
 export interface SqlLogEntry {
   tenant_id: string;
@@ -9,6 +9,9 @@ export interface SqlLogEntry {
   sql: string;
   format: string;
   outcome: SqlOutcome;
+  stage: SqlStage;
+  /** The user's statement was executed (stage 'run'); a refused query never was. */
+  ran: boolean;
   error_code: string;
   error: string;
   duration_ms: number;
@@ -63,7 +66,8 @@ export class SqlQueryLog implements OnModuleDestroy {
   async recent(tenant: string | null, limit: number): Promise<(SqlLogEntry & { at: string })[]> {
     await this.flush();
     const rows = await this.ch.query<SqlLogEntry & { at: string }>(
-      `SELECT toString(at) AS at, tenant_id, key_prefix, key_name, sql, format, outcome, error_code, error,
+      `SELECT toString(at) AS at, tenant_id, key_prefix, key_name, sql, format, outcome, stage, ran,
+              error_code, error,
               duration_ms, toUInt64(rows) AS rows, client_address
        FROM sql_query_log
        WHERE {tenant:String} = '' OR tenant_id = {tenant:String}

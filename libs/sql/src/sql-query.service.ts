@@ -1,11 +1,30 @@
 import { Injectable } from '@nestjs/common';
-import { ClickHouseService, type MetaResult } from '@tallyhouse/clickhouse';
+import { type CallSettings, ClickHouseService, type MetaResult, renderSettings } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
 import { MetricsService } from '@tallyhouse/observability';
 import { Histogram } from 'prom-client';
-import { engineFailure, SqlBusyError, SqlRefusedError, type SqlOutcome } from './sql-errors';
+import {
+  engineFailure,
+  SqlBusyError,
+  SqlRefusedError,
+  SqlSyntaxError,
+  type SqlOutcome,
+  type SqlStage,
+} from './sql-errors';
 import { SqlQueryLog } from './sql-query-log';
-import { checkAst, checkQueryTree, sealSettings, type SqlLimits, wrapUserSql } from './sql-seal';
+import {
+  checkAst,
+  checkParse,
+  checkQueryTree,
+  checkText,
+  PARSE_CHECK_SQL,
+  PARSE_MESSAGE_SQL,
+  type ParseCheckRow,
+  parseRefusal,
+  sealSettings,
+  type SqlLimits,
+  wrapUserSql,
+} from './sql-seal';
 
 export type SqlRow = Record<string, unknown>;
 
@@ -19,17 +38,25 @@ export interface SqlCaller {
   clientAddress: string;
 }
 
+/** How far a text got through the seal. */
+interface SealTrace {
+  stage: SqlStage;
+}
+
 export interface SqlResult extends MetaResult<SqlRow> {
   elapsedMs: number;
 }
 
 /**
- * Runs a tenant's ad hoc SELECT sealed to that tenant. Three layers, all the
- * engine's: the parser's tree (EXPLAIN AST) and the analyser's tree (EXPLAIN
+ * Runs a tenant's ad hoc SELECT sealed to that tenant. Four layers, all the
+ * engine's: its parser, given the text as a parameter value, must find exactly
+ * one SELECT (so no second statement can ever reach a call); the parser's tree
+ * (EXPLAIN AST, before anything is evaluated) and the analyser's tree (EXPLAIN
  * QUERY TREE) must name only documented tables of this database and no
- * settings, table functions or dictionaries; the run itself carries readonly=1,
- * allow_ddl=0, limits and the tenant filter on every documented table in its
- * own SETTINGS clause. Every query is logged with its outcome.
+ * settings, table functions, dictionaries, server functions or virtual
+ * columns; every call, the checks included, carries readonly=1, allow_ddl=0,
+ * the limits and the tenant filter on every documented table in its own
+ * SETTINGS clause. Every query is logged with its outcome and how far it got.
  */
 @Injectable()
 export class SqlQueryService {
@@ -62,6 +89,7 @@ export class SqlQueryService {
 
   async run(sql: string, format: string, caller: SqlCaller): Promise<SqlResult> {
     const started = performance.now();
+    const trace: SealTrace = { stage: 'edge' };
     let outcome: SqlOutcome = 'ok';
     let code = '';
     let error = '';
@@ -72,12 +100,13 @@ export class SqlQueryService {
         throw new SqlBusyError(
           `tenant ${caller.tenant} already runs ${this.config.SQL_MAX_CONCURRENT_PER_TENANT} queries: wait for one to finish`,
         );
-      const result = await this.sealedRun(sql, caller.tenant);
+      const result = await this.sealedRun(sql, caller.tenant, trace);
       rows = result.rows;
       return { ...result, elapsedMs: performance.now() - started };
     } catch (err) {
       if (err instanceof SqlBusyError) [outcome, code, error] = ['busy', 'TOO_MANY_QUERIES', err.message];
-      else if (err instanceof SqlRefusedError) [outcome, code, error] = ['refused', err.code, err.message];
+      else if (err instanceof SqlRefusedError)
+        [outcome, code, error] = [err instanceof SqlSyntaxError ? 'error' : 'refused', err.code, err.message];
       else {
         const f = engineFailure(err);
         [outcome, code, error] = [f.outcome, f.code, f.message];
@@ -94,6 +123,8 @@ export class SqlQueryService {
         sql,
         format,
         outcome,
+        stage: trace.stage,
+        ran: trace.stage === 'run',
         error_code: code,
         error,
         duration_ms: Math.round(ms * 1000) / 1000,
@@ -103,14 +134,13 @@ export class SqlQueryService {
     }
   }
 
-  private async sealedRun(sql: string, tenant: string): Promise<MetaResult<SqlRow>> {
-    if (sql.trim() === '') throw new SqlRefusedError('sql is empty', 'EMPTY_QUERY');
-    if (sql.length > this.config.SQL_MAX_QUERY_CHARS) {
-      throw new SqlRefusedError(
-        `the query is ${sql.length} characters; the limit is ${this.config.SQL_MAX_QUERY_CHARS} (SQL_MAX_QUERY_CHARS)`,
-        'QUERY_TOO_LONG',
-      );
-    }
+  /**
+   * The checks in order, each an engine call carrying the seal in its own
+   * SETTINGS; `trace.stage` says how far the text got (the log's `stage`, and
+   * `ran` only when it reached the run itself).
+   */
+  private async sealedRun(sql: string, tenant: string, trace: SealTrace): Promise<MetaResult<SqlRow>> {
+    checkText(sql, this.config.SQL_MAX_QUERY_CHARS);
     const statement = wrapUserSql(sql);
     const database = this.config.CLICKHOUSE_DATABASE;
     const settings = sealSettings(tenant, this.limits);
@@ -118,14 +148,41 @@ export class SqlQueryService {
       this.approved.delete(sql);
       this.approved.set(sql, true);
     } else {
-      // Both checks read the very text that runs, with the seal attached: what they approve is what executes.
+      // 1. The parser, on the text as a parameter value: one statement, alone and as our subquery.
+      trace.stage = 'parse';
+      const [parsed] = await this.ch.query<ParseCheckRow>(PARSE_CHECK_SQL, {
+        tag: 'sql:parse',
+        params: {
+          text: sql,
+          statement: `${statement}
+${renderSettings(settings)}`,
+          database,
+        },
+        settings,
+      });
+      if (parsed.text === null) throw await this.parseRefusal(sql, settings);
+      const scope = checkParse(parsed, database);
+      // 2. and 3. Both trees of the very text that runs, with the seal attached: what they approve is what executes.
       // The verdict depends on the text and the schema only (the tenant is in our settings), so it is kept.
-      checkAst(await this.ch.text(`EXPLAIN AST ${statement}`, { tag: 'sql:ast', settings }), database);
+      trace.stage = 'ast';
+      checkAst(await this.ch.text(`EXPLAIN AST ${statement}`, { tag: 'sql:ast', settings }), scope);
+      trace.stage = 'tree';
       checkQueryTree(await this.ch.text(`EXPLAIN QUERY TREE ${statement}`, { tag: 'sql:tree', settings }), database);
       this.approved.set(sql, true);
       if (this.approved.size > APPROVED_TEXTS) this.approved.delete(this.approved.keys().next().value as string);
     }
+    trace.stage = 'run';
     return this.ch.queryWithMeta<SqlRow>(statement, { tag: 'sql:run', settings });
+  }
+
+  /** The parser's own message for a text that is not one statement. */
+  private async parseRefusal(sql: string, settings: CallSettings): Promise<SqlRefusedError> {
+    try {
+      await this.ch.query(PARSE_MESSAGE_SQL, { tag: 'sql:parse-message', params: { text: sql }, settings });
+    } catch (err) {
+      return parseRefusal((err as Error).message);
+    }
+    return new SqlRefusedError('the query must be one SELECT statement', 'NOT_ONE_SELECT');
   }
 
   private acquire(tenant: string): boolean {

@@ -22,6 +22,12 @@ export interface DeliveryOptions {
   baseDelayMs?: number;
   /** Limit of one webhook request, and of each SMTP step (connect, greeting, silence), ms (default 30 s). */
   timeoutMs?: number;
+  /** Folder targets must lie inside one of these, links resolved (default none: no folder target is allowed). */
+  folderRoots?: readonly string[];
+  /** Never written into unless the target's root is inside them: the data directory, the export directory. */
+  protectedDirs?: readonly string[];
+  /** Host names, addresses or CIDR blocks webhooks may reach although not public (default none). */
+  webhookAllowHosts?: readonly string[];
 }
 
 export type ResolvedDeliveryOptions = Required<Omit<DeliveryOptions, 'smtpUrl'>> & Pick<DeliveryOptions, 'smtpUrl'>;
@@ -33,6 +39,9 @@ export const DELIVERY_DEFAULTS = {
   attempts: 4,
   baseDelayMs: 1000,
   timeoutMs: 30_000,
+  folderRoots: [],
+  protectedDirs: [],
+  webhookAllowHosts: [],
 } as const satisfies Omit<ResolvedDeliveryOptions, 'smtpUrl'>;
 
 /** `options` with the defaults filled in; an empty SMTP URL counts as unset. */
@@ -46,6 +55,9 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     attempts: pick('attempts'),
     baseDelayMs: pick('baseDelayMs'),
     timeoutMs: pick('timeoutMs'),
+    folderRoots: pick('folderRoots'),
+    protectedDirs: pick('protectedDirs'),
+    webhookAllowHosts: pick('webhookAllowHosts'),
   };
   if (!Number.isInteger(resolved.attempts) || resolved.attempts < 1) {
     throw new RangeError(`attempts must be a whole number of at least 1, not ${resolved.attempts}`);

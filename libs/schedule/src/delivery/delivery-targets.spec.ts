@@ -31,6 +31,8 @@ describe('validateTarget', () => {
     ['no URL', { type: 'webhook' }, 'targets[0].url must be an http or https URL'],
     ['not a URL', { type: 'webhook', url: 'hooks.example.org/in' }, 'targets[0].url must be an http or https URL'],
     ['empty secret', { type: 'webhook', url: 'https://x.org', secret: '' }, 'targets[0].secret must be text'],
+    ['URL credentials', { type: 'webhook', url: 'https://u:p@x.org/in' }, 'targets[0].url must not carry credentials'],
+    ['URL user only', { type: 'webhook', url: 'https://u@x.org/in' }, 'targets[0].url must not carry credentials'],
   ])('names the field: %s', (_case, target, message) => {
     expect(validateTarget(target)).toContain(message);
   });

@@ -79,6 +79,9 @@ function urlProblem(raw: unknown, name: string): string | null {
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
     return `${name} must be an http or https URL`;
   }
+  if (url.username || url.password) {
+    return `${name} must not carry credentials (user:password@): give a secret, which signs each request`;
+  }
   return null;
 }
 

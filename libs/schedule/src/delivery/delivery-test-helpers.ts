@@ -190,6 +190,7 @@ export interface ReceivedRequest {
 
 export interface TestHttpServer {
   url: string;
+  port: number;
   requests: ReceivedRequest[];
   close: () => Promise<void>;
 }
@@ -220,5 +221,5 @@ export async function startHttpServer(answer: Answer): Promise<TestHttpServer> {
       server.closeAllConnections();
       server.close(() => resolve());
     });
-  return { url: `http://127.0.0.1:${port}`, requests, close };
+  return { url: `http://127.0.0.1:${port}`, port, requests, close };
 }

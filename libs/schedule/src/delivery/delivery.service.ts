@@ -14,6 +14,7 @@ import type {
 } from './delivery.types';
 import { EmailDelivery, RecipientsRefusedError } from './email-delivery';
 import { FolderDelivery } from './folder-delivery';
+import { TargetConfinement } from './target-confinement';
 import { withRetries, type RetryPolicy } from './retry';
 import { WebhookDelivery } from './webhook-delivery';
 
@@ -27,15 +28,19 @@ import { WebhookDelivery } from './webhook-delivery';
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
   private readonly options: ResolvedDeliveryOptions;
-  private readonly folder = new FolderDelivery();
+  /** Where folder and webhook targets may reach; also checked when a schedule is made. */
+  readonly confinement: TargetConfinement;
+  private readonly folder: FolderDelivery;
   private readonly email: EmailDelivery;
   private readonly webhook: WebhookDelivery;
   private readonly smtpSecrets: string[];
 
   constructor(options: DeliveryOptions = {}) {
     this.options = resolveDeliveryOptions(options);
+    this.confinement = new TargetConfinement(this.options);
+    this.folder = new FolderDelivery(this.confinement);
     this.email = new EmailDelivery(this.options);
-    this.webhook = new WebhookDelivery(this.options);
+    this.webhook = new WebhookDelivery(this.options, this.confinement);
     this.smtpSecrets = this.options.smtpUrl ? urlSecrets(this.options.smtpUrl) : [];
   }
 
@@ -43,6 +48,9 @@ export class DeliveryService {
     const problem = targetProblem(target, 'target');
     if (problem) return { target: roughDescription(target), ok: false, attempts: 0, error: problem };
     const description = describeTarget(target);
+    // Checked again at every delivery: a link, a DNS answer or the configuration may have changed since.
+    const refused = await this.confinement.targetProblem(target, 'target');
+    if (refused) return { target: description, ok: false, attempts: 0, error: refused };
     const missing = await stat(file.path).then(
       (found) => (found.isFile() ? null : `${file.path} is not a file`),
       (err: unknown) => `the file to deliver cannot be read: ${errorText(err)}`,

@@ -1,4 +1,5 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeliveryService } from './delivery.service';
 import { captureLogs, sampleContext, sampleFile, tempFolder } from './delivery-test-helpers';
@@ -7,7 +8,8 @@ import { safeFileName, versionedName } from './folder-delivery';
 describe('DeliveryService: folder', () => {
   let folder: Awaited<ReturnType<typeof tempFolder>>;
   let source: string;
-  const service = new DeliveryService({ attempts: 2, baseDelayMs: 1 });
+  // Every temporary folder is inside the delivery root here (target-confinement.spec.ts shows the refusals).
+  const service = new DeliveryService({ attempts: 2, baseDelayMs: 1, folderRoots: [tmpdir()] });
 
   beforeAll(() => captureLogs());
 

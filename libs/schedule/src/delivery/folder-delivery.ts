@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { constants, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { constants, copyFile, link, rename, rm, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DeliveryFile, DeliveryOutcome, FolderTarget } from './delivery.types';
+import type { TargetConfinement } from './target-confinement';
 
 /** Names tried before giving up: a folder with this many versions of one report is a sign of trouble. */
 const MAX_VERSIONS = 1000;
@@ -18,19 +19,23 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLI
  * A name already taken by different content (another run's file) is kept:
  * this one becomes 'name (2).xlsx', 'name (3).xlsx', ... A name holding the
  * same content is this run's file from an earlier attempt: nothing is copied.
+ * The folder is the confinement's: its real path inside a delivery root,
+ * missing folders made there; nothing is ever written through a link.
  */
 export class FolderDelivery {
+  constructor(private readonly confinement: TargetConfinement) {}
+
   async deliver(target: FolderTarget, file: DeliveryFile): Promise<DeliveryOutcome> {
-    await mkdir(target.path, { recursive: true });
+    const folder = await this.confinement.prepareFolder(target.path);
     const name = safeFileName(file.fileName);
-    const temp = join(target.path, `.${name}.${randomUUID().slice(0, 8)}.partial`);
+    const temp = join(folder, `.${name}.${randomUUID().slice(0, 8)}.partial`);
     try {
       await copyFile(file.path, temp, constants.COPYFILE_EXCL);
       for (let version = 1; version <= MAX_VERSIONS; version++) {
-        const location = join(target.path, versionedName(name, version));
+        const location = join(folder, versionedName(name, version));
         if ((await placeAt(temp, location)) || (await holdsFile(location, file))) return { mode: 'file', location };
       }
-      throw new Error(`${target.path} already holds ${MAX_VERSIONS} different files named like ${name}`);
+      throw new Error(`${folder} already holds ${MAX_VERSIONS} different files named like ${name}`);
     } finally {
       await rm(temp, { force: true });
     }

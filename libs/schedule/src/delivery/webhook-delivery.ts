@@ -1,11 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { request as httpRequest, STATUS_CODES } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { ResolvedDeliveryOptions } from './delivery-options';
-import { errorText, isErrorLike, safeDecode } from './delivery-errors';
+import { TargetRefusedError, type TargetConfinement } from './target-confinement';
 import type { DeliveryContext, DeliveryFile, DeliveryOutcome, WebhookTarget } from './delivery.types';
-
-/** Of a non-2xx answer's body, this much goes into the error. */
-const ERROR_BODY_CHARS = 200;
 
 /**
  * The link-mode body: where to download a file too large to post.
@@ -37,10 +36,16 @@ type WebhookOptions = Pick<ResolvedDeliveryOptions, 'maxWebhookBodyBytes' | 'tim
  * A receiver recomputes it over the raw body (verifyWebhookSignature) and
  * rejects old timestamps, so a captured request cannot be replayed later.
  * Only a 2xx answer counts; redirects are not followed (a 3xx is a failure),
- * since a redirected POST may arrive as a GET without the file.
+ * since a redirected POST may arrive as a GET without the file, and a
+ * redirect could lead where the target itself may not. The URL carries no
+ * credentials (the secret signs instead) and reaches only what the
+ * confinement allows.
  */
 export class WebhookDelivery {
-  constructor(private readonly options: WebhookOptions) {}
+  constructor(
+    private readonly options: WebhookOptions,
+    private readonly confinement: TargetConfinement,
+  ) {}
 
   async deliver(target: WebhookTarget, file: DeliveryFile, ctx: DeliveryContext): Promise<DeliveryOutcome> {
     const inline = file.bytes <= this.options.maxWebhookBodyBytes;
@@ -48,6 +53,7 @@ export class WebhookDelivery {
     const timestamp = String(Math.floor(Date.now() / 1000));
     const headers: Record<string, string> = {
       'Content-Type': inline ? file.contentType : 'application/json',
+      'Content-Length': String(body.length),
       'User-Agent': 'Tallyhouse-Webhook/1',
       'X-Tallyhouse-Delivery': inline ? 'body' : 'link',
       'X-Tallyhouse-Schedule': ctx.scheduleId,
@@ -59,37 +65,44 @@ export class WebhookDelivery {
     };
     if (target.secret) headers['X-Tallyhouse-Signature'] = signWebhookBody(target.secret, timestamp, body);
     const url = new URL(target.url);
-    // fetch() refuses URLs with credentials: they go as Basic authentication instead.
-    if (url.username || url.password) {
-      const basic = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
-      headers['Authorization'] = `Basic ${Buffer.from(basic).toString('base64')}`;
-      url.username = '';
-      url.password = '';
-    }
+    // Literal addresses are checked here; names where they are resolved, by the connection's own lookup.
+    await this.confinement.resolveWebhook(url);
     await this.post(url, headers, body);
     return { mode: inline ? 'body' : 'link' };
   }
 
-  private async post(url: URL, headers: Record<string, string>, body: Buffer): Promise<void> {
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
-    let response: Response;
-    try {
-      response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal });
-    } catch (err) {
-      if (signal.aborted) throw new Error(`the webhook did not answer within ${this.options.timeoutMs / 1000} s`);
-      // fetch() says only 'fetch failed'; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is its cause.
-      const reason = isErrorLike(err) && isErrorLike(err.cause) ? err.cause.message : errorText(err);
-      throw new Error(`the webhook could not be reached: ${reason}`);
-    }
-    if (response.status >= 200 && response.status < 300) {
-      await response.body?.cancel().catch(() => undefined);
-      return;
-    }
-    const excerpt = await bodyStart(response).catch(() => '');
-    const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-    throw new Error(`the webhook answered ${status}${excerpt ? `: ${excerpt}` : ''}`);
+  /**
+   * One POST. Only the status code is kept of the answer: the body and the
+   * reason phrase are the target's words, and a run's history must not
+   * become a way to read what some address inside the network answers.
+   */
+  private post(url: URL, headers: Record<string, string>, body: Buffer): Promise<void> {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const timeoutMs = this.options.timeoutMs;
+    return new Promise<void>((done, fail) => {
+      const req = send(
+        url,
+        { method: 'POST', headers, lookup: this.confinement.lookup as never, agent: false, timeout: timeoutMs },
+        (res) => {
+          res.resume(); // read and drop whatever it says
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return res.on('end', () => done()).on('error', () => done());
+          fail(new Error(`the webhook answered ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`));
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new WebhookTimeout(`the webhook did not answer within ${timeoutMs / 1000} s`)),
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err instanceof TargetRefusedError || err instanceof WebhookTimeout) return fail(err);
+        fail(new Error(`the webhook could not be reached: ${err.code ?? err.message}`));
+      });
+      req.end(body);
+    });
   }
 }
+
+class WebhookTimeout extends Error {}
 
 function linkBody(file: DeliveryFile, ctx: DeliveryContext): WebhookLinkBody {
   return {
@@ -103,24 +116,6 @@ function linkBody(file: DeliveryFile, ctx: DeliveryContext): WebhookLinkBody {
     sha256: file.sha256,
     download_url: ctx.downloadUrl,
   };
-}
-
-/** The first ERROR_BODY_CHARS characters of an answer, on one line; reads no more than that needs. */
-async function bodyStart(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  // 4 bytes are the most one character takes in UTF-8.
-  while (size < ERROR_BODY_CHARS * 4) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-  }
-  await reader.cancel().catch(() => undefined);
-  const text = new TextDecoder().decode(Buffer.concat(chunks));
-  return [...text.replace(/\s+/g, ' ').trim()].slice(0, ERROR_BODY_CHARS).join('');
 }
 
 /** The X-Tallyhouse-Signature value for `body` sent at `timestamp` (unix seconds). */
