@@ -128,10 +128,19 @@ describe('POST /v1/events', () => {
       .http()
       .post('/v1/events')
       .set('Content-Type', 'application/json')
-      .send('[{"event_id": "a"},')
+      .send('{"event_id": "a",')
       .expect(400);
     expect(res.body.message).toMatch(/not valid JSON/);
-    expect(await count(`SELECT count() AS n FROM dead_letters WHERE raw = '[{"event_id": "a"},'`)).toBe(1);
+    expect(await count(`SELECT count() AS n FROM dead_letters WHERE raw = '{"event_id": "a",'`)).toBe(1);
+  });
+
+  it('reads a cut-off array event by event: the complete ones are judged, the rest is named', async () => {
+    const [event] = messageEvents(1, { tenant: 'cut-off', start: Date.UTC(2026, 5, 2) });
+    const body = `[${JSON.stringify(event)}, {"event_id": "b`;
+    const res = await wh.http().post('/v1/events').set('Content-Type', 'application/json').send(body).expect(200);
+    expect(res.body).toMatchObject({ received: 2, accepted: 1, rejected: 1 });
+    expect(res.body.errors[0]).toMatchObject({ index: 1, reason: expect.stringMatching(/before the array is closed/) });
+    expect(await count(`SELECT count() AS n FROM dead_letters WHERE raw = '{"event_id": "b'`)).toBe(1);
   });
 
   it('answers 413 naming the limit when a request has too many events', async () => {

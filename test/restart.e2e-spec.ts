@@ -8,6 +8,7 @@ import {
   isRunning,
   startWarehouseProcess,
   stopProcess,
+  uidOf,
   waitHealthy,
 } from './support/warehouse-process';
 
@@ -47,6 +48,8 @@ describe('a restarted warehouse', () => {
 
     child = startWarehouseProcess(dataDir, port);
     await waitHealthy(base, child);
+    // Started as root (as the tests are here), the server runs as nobody (scripts/run-as-user.sh).
+    if (process.getuid?.() === 0) expect(uidOf(child.pid!)).toBe(65534);
     expect(await post(batch.slice(0, 1_000))).toMatchObject({ accepted: 1_000 });
     await stopProcess(child, 'SIGTERM');
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RollupJob } from '@tallyhouse/rollups';
 import { messageEvents, type TestEvent } from './support/events';
+import { waitFor } from './support/wait';
 import { startTestWarehouse, type TestWarehouse } from './support/warehouse-app';
 
 /**
@@ -511,7 +512,9 @@ describe('POST /v1/sql', () => {
     // supertest sends on then(): start both now.
     const first = sql(slow).then((r) => r);
     const second = sql(slow).then((r) => r);
-    await new Promise((r) => setTimeout(r, 200));
+    // Both admitted (the requests reach the server in their own time on a loaded machine).
+    const queries = wh.app.get((await import('@tallyhouse/sql')).SqlQueryService);
+    await waitFor(async () => queries.runningFor(A) === 2, 10_000, 'two queries of A running');
     const third = await sql(slow);
     expect(third.status).toBe(429);
     expect(third.body.code).toBe('TOO_MANY_QUERIES');

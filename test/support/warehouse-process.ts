@@ -1,13 +1,26 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** `npm start` as a real process on a given data directory and port (no demo data, no Kafka unless env says). */
+/**
+ * `npm start` as a real process on a given data directory and port (no demo data, no Kafka unless env
+ * says): through scripts/run-as-user.sh as npm start is, which execs (same pid) as RUN_AS_USER when the
+ * tests run as root.
+ */
 export function startWarehouseProcess(dataDir: string, port: number, env: Record<string, string> = {}): ChildProcess {
   return spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/warehouse/src/main.ts'],
+    'bash',
+    [
+      'scripts/run-as-user.sh',
+      process.execPath,
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      'apps/warehouse/src/main.ts',
+    ],
     {
       cwd: ROOT,
       env: {
@@ -67,4 +80,10 @@ export function createAdminKey(dataDir: string): string {
     ],
     { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', KAFKA_BROKERS: '' }, encoding: 'utf8' },
   ).trim();
+}
+
+/** The user id a process runs as (from /proc). */
+export function uidOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
 }

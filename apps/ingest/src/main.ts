@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigValidationError, validateConfig } from '@tallyhouse/config';
-import { createHttpApp, giveUpRoot, listen, RunAsUserError } from '@tallyhouse/http';
+import { createHttpApp, listen } from '@tallyhouse/http';
 import { IngestAppModule } from './ingest-app.module';
 
 async function main(): Promise<void> {
@@ -15,13 +15,12 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  giveUpRoot(config);
   const app = await createHttpApp(IngestAppModule, 'Tallyhouse ingest');
   await listen(app);
 }
 
 main().catch((err: unknown) => {
   // Configuration errors are for people: print the message, not a stack.
-  console.error(err instanceof ConfigValidationError || err instanceof RunAsUserError ? err.message : err);
+  console.error(err instanceof ConfigValidationError ? err.message : err);
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigValidationError, validateConfig } from '@tallyhouse/config';
 import { addReportPaths } from '@tallyhouse/reports';
-import { createHttpApp, giveUpRoot, listen, RunAsUserError } from '@tallyhouse/http';
+import { createHttpApp, listen } from '@tallyhouse/http';
 import { ReportsAppModule } from './reports-app.module';
 
 async function main(): Promise<void> {
@@ -16,13 +16,12 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  giveUpRoot(config);
   const app = await createHttpApp(ReportsAppModule, 'Tallyhouse reports', { document: addReportPaths });
   await listen(app);
 }
 
 main().catch((err: unknown) => {
   // Configuration errors are for people: print the message, not a stack.
-  console.error(err instanceof ConfigValidationError || err instanceof RunAsUserError ? err.message : err);
+  console.error(err instanceof ConfigValidationError ? err.message : err);
   process.exit(1);
 });

@@ -138,6 +138,8 @@ export class AppConfig {
   /** Larger messages are dead-lettered (their first 64 KiB kept). */
   @Transform(toInt) @IsInt() @Min(1024) KAFKA_MAX_MESSAGE_BYTES = 1024 * 1024;
   @Transform(toInt) @IsInt() @Min(3000) KAFKA_SESSION_TIMEOUT_MS = 30_000;
+  /** A partition with messages that stores none for this long is stalled: /health says which, with its offsets. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600) KAFKA_STALL_SECONDS = 60;
 
   /** How long a process trusts a looked-up API key before reading it again (revocations elsewhere lag this much), s. */
   @Transform(toInt) @IsInt() @Min(0) @Max(300) KEY_CACHE_SECONDS = 5;
@@ -158,12 +160,6 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(100) @Max(1_000_000) SQL_MAX_QUERY_CHARS = 100_000;
   /** Queries one tenant may run at once (more get 429). */
   @Transform(toInt) @IsInt() @Min(1) @Max(64) SQL_MAX_CONCURRENT_PER_TENANT = 2;
-
-  /**
-   * The user a server started as root switches to, after making it the owner of DATA_DIR and
-   * EXPORT_DIR (`root` keeps root). Not root: ignored.
-   */
-  @Matches(/^[a-z_][a-z0-9_-]*\$?$/, { message: 'RUN_AS_USER must be a user name' }) RUN_AS_USER = 'nobody';
 
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL = 'log';
 }

@@ -30,3 +30,29 @@ describe('EventContract: occurred_at', () => {
     if (!result.ok) expect(result.error.reason).toContain(reason);
   });
 });
+
+describe('EventContract: what the engine can store', () => {
+  const base = event('2026-11-01T10:00:00Z');
+  it.each([
+    ['a lone high surrogate', { contact_id: 'lone\ud800surrogate' }, 'contact_id'],
+    ['a lone low surrogate', { campaign_id: 'x\udc00' }, 'campaign_id'],
+    ['a high surrogate at the end', { org_unit: 'school\ud83d' }, 'org_unit'],
+    ['a surrogate in a property value', { properties: { note: 'a\udfffb' } }, 'properties.note'],
+    ['a surrogate in a property name', { properties: { ['k\ud800']: 'v' } }, 'properties'],
+    ['value at the column’s limit', { value: 1e14 }, 'value'],
+    ['value past it, negative', { value: -1e14 }, 'value'],
+    ['value far past it', { value: 1e300 }, 'value'],
+  ])('refuses %s, naming the field', (_name, extra, field) => {
+    expect(contract.validate({ ...base, ...extra })).toMatchObject({ ok: false, error: { field } });
+  });
+
+  it.each([
+    ['a surrogate pair (an emoji)', { contact_id: 'c\ud83d\ude00' }],
+    ['U+FFFE and U+FFFF', { contact_id: '\ufffe\uffff' }],
+    ['control characters but NUL', { contact_id: 'a\u0001\u001f\u007fb', properties: { t: 'x\ty\nz' } }],
+    ['the largest value the column holds', { value: 99_999_999_999_999.98 }],
+    ['256 four-byte characters', { contact_id: '😀'.repeat(256) }],
+  ])('accepts %s', (_name, extra) => {
+    expect(contract.validate({ ...base, ...extra }).ok).toBe(true);
+  });
+});

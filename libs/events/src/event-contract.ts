@@ -69,6 +69,9 @@ export class EventContract {
     if (ms > this.now() + this.options.maxFutureMs) {
       return fail('occurred_at', `is more than ${Math.round(this.options.maxFutureMs / 3_600_000)} h in the future`);
     }
+    const broken = unpairedSurrogateField(e);
+    if (broken)
+      return fail(broken, 'contains an unpaired UTF-16 surrogate (\\uD800-\\uDFFF alone), which is not Unicode text');
     const type = e.type as EventType;
     const contact = (e.contact_id as string | undefined) ?? '';
     if (contact === '' && !CONTACTLESS_TYPES.includes(type)) return fail('contact_id', `is required for ${type}`);
@@ -108,6 +111,43 @@ function isRealCalendarDate(iso: string): boolean {
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return false;
   return m[4] === undefined || (Number(m[4]) <= 23 && Number(m[5]) <= 59);
+}
+
+/** Text fields of an event, besides properties. */
+const TEXT_FIELDS = [
+  'event_id',
+  'tenant_id',
+  'contact_id',
+  'campaign_id',
+  'message_id',
+  'platform',
+  'org_unit',
+  'group_id',
+  'conversation_id',
+  'agent_id',
+] as const;
+
+/** A lone high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The first field holding text that is not well-formed Unicode (JSON's \uD800
+ * escapes make such strings; the engine refuses a lone high surrogate and
+ * would store a lone low one as invalid UTF-8), or null.
+ */
+function unpairedSurrogateField(e: Record<string, unknown>): string | null {
+  for (const field of TEXT_FIELDS) {
+    const v = e[field];
+    if (typeof v === 'string' && UNPAIRED_SURROGATE.test(v)) return field;
+  }
+  const properties = e.properties;
+  if (properties && typeof properties === 'object') {
+    for (const [k, v] of Object.entries(properties as Record<string, unknown>)) {
+      if (UNPAIRED_SURROGATE.test(k)) return 'properties';
+      if (typeof v === 'string' && UNPAIRED_SURROGATE.test(v)) return `properties.${k}`;
+    }
+  }
+  return null;
 }
 
 function str(v: unknown): string {

@@ -5,7 +5,9 @@ const id = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength, pa
 /**
  * The event contract as JSON Schema: one definition for HTTP, files and Kafka,
  * published at GET /v1/events/schema. Unknown top-level fields are ignored so
- * producers can add fields before the warehouse knows them.
+ * producers can add fields before the warehouse knows them. Beyond the schema
+ * (EventContract): every text is well-formed Unicode (no unpaired surrogate,
+ * which the engine refuses or stores as invalid UTF-8), and a date is a real one.
  */
 export const EVENT_JSON_SCHEMA = {
   $id: 'https://tallyhouse.dev/schemas/event.json',
@@ -41,7 +43,13 @@ export const EVENT_JSON_SCHEMA = {
     group_id: id(256),
     conversation_id: id(256),
     agent_id: id(256),
-    value: { type: 'number', minimum: -1e14, maximum: 1e14, description: 'Amount, for purchases' },
+    value: {
+      type: 'number',
+      // What Decimal(18, 4) holds: 14 digits before the point. The engine refuses 1e14 itself.
+      exclusiveMinimum: -1e14,
+      exclusiveMaximum: 1e14,
+      description: 'Amount, for purchases: |value| < 10^14, kept to 4 decimals',
+    },
     properties: {
       type: 'object',
       maxProperties: 64,

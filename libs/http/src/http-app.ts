@@ -12,9 +12,9 @@ export function logLevels(level: string): LogLevel[] {
 }
 
 /**
- * Builds an HTTP app around a root module: event bodies read as text (the
- * ingest path parses them itself, so a bad line cannot fail the whole
- * request), Swagger UI at /docs, graceful shutdown on SIGTERM.
+ * Builds an HTTP app around a root module: event bodies read as bytes and
+ * other JSON bodies as text (each path parses them itself, so a bad event
+ * cannot fail the whole request), Swagger UI at /docs, graceful shutdown on SIGTERM.
  */
 export interface HttpAppOptions {
   /** Adds what decorators cannot say to the OpenAPI document (for example one path per report). */
@@ -45,9 +45,11 @@ export async function createHttpApp(
     logger: logLevels(config.LOG_LEVEL),
   });
   const limit = config.INGEST_MAX_BODY_BYTES;
-  app.use(
-    express.text({ type: ['application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain'], limit }),
-  );
+  const types = ['application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain'];
+  // Events as bytes: the ingest path decodes each event itself, so invalid UTF-8 in one is that event's
+  // error (kept as received) rather than replacement characters stored as if sent.
+  app.use('/v1/events', express.raw({ type: types, limit }));
+  app.use(express.text({ type: types, limit }));
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()
     .setTitle(title)

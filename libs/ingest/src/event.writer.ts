@@ -178,12 +178,10 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
     await this.init();
     const started = process.hrtime.bigint();
     const results: WriteResult[] = batch.map(() => ({ accepted: 0, duplicates: 0, duplicateIndexes: [], refused: [] }));
-    const ingestBatch = batchNumber(token);
     // Position in the block -> (submission, index); events repeated inside the block are duplicates at once.
     const owners: [number, number][] = [];
-    const block: { event: ValidEvent; source: string }[] = [];
+    const block: BlockEntry[] = [];
     const seen = new Set<string>();
-    let keys = '';
     batch.forEach((s, b) => {
       s.events.forEach((e, i) => {
         const key = `${e.tenant_id}\0${e.event_id}\0${e.occurred_ms}`;
@@ -192,30 +190,19 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
           return;
         }
         seen.add(key);
-        keys += JSON.stringify([owners.length, e.tenant_id, e.event_id, e.occurred_at, e.contact_id]) + '\n';
+        block.push({ seq: owners.length, event: e, source: s.source });
         owners.push([b, i]);
-        block.push({ event: e, source: s.source });
       });
     });
 
-    if (block.length > 0) {
-      // Only the keys go through staging; the events themselves are parsed once, by the final insert.
-      await this.ch.command(`TRUNCATE TABLE ${this.staging}`, { tag: 'writer:truncate' });
-      await this.ch.insertCompact(this.staging, STAGING_COLUMNS, keys, { tag: 'writer:stage' });
-      const stored = new Set(await this.storedBefore(ingestBatch));
-      for (const seq of stored) {
-        const [b, i] = owners[seq];
-        results[b].duplicateIndexes.push(i);
-      }
-      const numbers = await this.contacts.resolve(this.staging);
-      const rows: Row[] = [];
-      block.forEach(({ event, source }, seq) => {
-        if (!stored.has(seq)) rows.push({ seq, line: eventRow(event, numbers, source, ingestBatch) });
-      });
-      for (const { seq, reason } of await this.insertIsolatingPoison(rows, token)) {
-        const [b, i] = owners[seq];
-        results[b].refused.push({ index: i, reason });
-      }
+    const outcome = await this.storeIsolating(block, token);
+    for (const seq of outcome.stored) {
+      const [b, i] = owners[seq];
+      results[b].duplicateIndexes.push(i);
+    }
+    for (const { seq, reason } of outcome.refused) {
+      const [b, i] = owners[seq];
+      results[b].refused.push({ index: i, reason });
     }
 
     batch.forEach((s, b) => {
@@ -231,6 +218,67 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
       `flushed ${block.length} rows (token ${token}) in ${Number(process.hrtime.bigint() - started) / 1e6} ms`,
     );
     return results;
+  }
+
+  /**
+   * Stores `entries` as one block; if the engine refuses the block before its
+   * insert (staging its keys, the duplicate check, numbering contacts), the
+   * block is halved, each half under a token derived from this one, down to
+   * the entry it refuses — unless a harmless statement of the same kind fails
+   * too, which is an engine in trouble, not an event: that is thrown, and the
+   * whole block is tried again later. The insert itself isolates its own.
+   */
+  private async storeIsolating(entries: BlockEntry[], token: string): Promise<BlockOutcome> {
+    if (entries.length === 0) return { stored: [], refused: [] };
+    try {
+      return await this.storeBlock(entries, token);
+    } catch (err) {
+      if (!(err instanceof ClickHouseQueryError) || !(await this.engineTakesCanary())) throw err;
+      if (entries.length === 1) {
+        this.logger.warn(`the engine refused one event before its insert: ${err.message}`);
+        return { stored: [], refused: [{ seq: entries[0].seq, reason: engineReason(err) }] };
+      }
+      const half = Math.ceil(entries.length / 2);
+      const [a, b] = [
+        await this.storeIsolating(entries.slice(0, half), `${token}/a`),
+        await this.storeIsolating(entries.slice(half), `${token}/b`),
+      ];
+      return { stored: [...a.stored, ...b.stored], refused: [...a.refused, ...b.refused] };
+    }
+  }
+
+  /** Stages the keys, finds what is already stored, numbers new contacts and inserts the rest. */
+  private async storeBlock(entries: BlockEntry[], token: string): Promise<BlockOutcome> {
+    const ingestBatch = batchNumber(token);
+    let keys = '';
+    entries.forEach(({ event: e }, at) => {
+      keys += JSON.stringify([at, e.tenant_id, e.event_id, e.occurred_at, e.contact_id]) + '\n';
+    });
+    // Only the keys go through staging; the events themselves are parsed once, by the final insert.
+    await this.ch.command(`TRUNCATE TABLE ${this.staging}`, { tag: 'writer:truncate' });
+    await this.ch.insertCompact(this.staging, STAGING_COLUMNS, keys, { tag: 'writer:stage' });
+    const stored = new Set(await this.storedBefore(ingestBatch));
+    const numbers = await this.contacts.resolve(this.staging);
+    const rows: Row[] = [];
+    entries.forEach(({ seq, event, source }, at) => {
+      if (!stored.has(at))
+        rows.push({ seq, event, batch: ingestBatch, line: eventRow(event, numbers, source, ingestBatch) });
+    });
+    return {
+      stored: [...stored].map((at) => entries[at].seq),
+      refused: await this.insertIsolatingPoison(rows, token),
+    };
+  }
+
+  /** Whether the engine takes a staging row that cannot be wrong: if not, a failure is not the events'. */
+  private async engineTakesCanary(): Promise<boolean> {
+    try {
+      await this.ch.command(`TRUNCATE TABLE ${this.staging}`, { tag: 'writer:truncate' });
+      await this.ch.insertCompact(this.staging, STAGING_COLUMNS, CANARY_KEY, { tag: 'writer:canary' });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -256,9 +304,15 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
       return [];
     } catch (err) {
       if (!(err instanceof ClickHouseQueryError)) throw err;
+      // A view that fails does so after events took the block (an insert is not atomic across its views):
+      // splitting would store those rows again. It is the engine's trouble, not an event's: the block is
+      // tried again whole, under the same token, which completes whatever the first attempt left undone.
+      if (await this.landed(rows)) {
+        throw new ViewRefusedError(`events took the block, but a view refused it: ${err.message.split('\n')[0]}`);
+      }
       if (rows.length === 1) {
         this.logger.warn(`the engine refused one event: ${err.message}`);
-        return [{ seq: rows[0].seq, reason: `refused by ClickHouse: ${err.message.split('\n')[0].slice(0, 500)}` }];
+        return [{ seq: rows[0].seq, reason: engineReason(err) }];
       }
       const half = Math.ceil(rows.length / 2);
       return [
@@ -266,6 +320,27 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
         ...(await this.insertIsolatingPoison(rows.slice(half), `${token}/b`)),
       ];
     }
+  }
+
+  /** Whether any of `rows` is in events with this block's batch number (a failed insert that wrote anyway). */
+  private async landed(rows: Row[]): Promise<boolean> {
+    const [found] = await this.ch.query<{ n: string }>(
+      `SELECT count() AS n FROM events
+       WHERE tenant_id IN {tenants:Array(String)} AND occurred_at BETWEEN {from:DateTime64(3)} AND {to:DateTime64(3)}
+         AND ingest_batch = {batch:UInt64} AND event_id IN {ids:Array(UUID)}`,
+      {
+        tag: 'writer:landed',
+        params: {
+          tenants: [...new Set(rows.map((r) => r.event.tenant_id))],
+          from: rows.reduce((m, r) => (r.event.occurred_at < m ? r.event.occurred_at : m), rows[0].event.occurred_at),
+          to: rows.reduce((m, r) => (r.event.occurred_at > m ? r.event.occurred_at : m), rows[0].event.occurred_at),
+          batch: rows[0].batch,
+          ids: rows.map((r) => r.event.event_id),
+        },
+        idempotent: true,
+      },
+    );
+    return Number(found.n) > 0;
   }
 
   /** Staged rows whose event another flush already stored (within the dedup window). */
@@ -288,12 +363,37 @@ export class EventWriter implements OnModuleInit, OnApplicationShutdown {
 }
 
 const STAGING_COLUMNS = ['seq', 'tenant_id', 'event_id', 'occurred_at', 'contact_id'] as const;
+/** A staging row nothing can be wrong with. */
+const CANARY_KEY = '[0, "", "00000000-0000-0000-0000-000000000000", "2000-01-01 00:00:00.000", ""]\n';
+
+/** An event of the block being flushed: its position among the block's events, and where it came from. */
+interface BlockEntry {
+  seq: number;
+  event: ValidEvent;
+  source: string;
+}
+
+/** Of a block: the entries another flush already stored, and the ones the engine refused. */
+interface BlockOutcome {
+  stored: number[];
+  refused: { seq: number; reason: string }[];
+}
+
+function engineReason(err: Error): string {
+  return `refused by ClickHouse: ${err.message.split('\n')[0].slice(0, 500)}`;
+}
 
 interface Row {
   /** Position in the flushed block. */
   seq: number;
   line: string;
+  event: ValidEvent;
+  /** The block's number in events.ingest_batch. */
+  batch: number;
 }
+
+/** A view refused a block that events took: an engine fault to retry, not an event to dead-letter. */
+export class ViewRefusedError extends Error {}
 
 /**
  * The flush's number in events.ingest_batch: 48 bits of a hash of its token,

@@ -97,6 +97,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly kafkaPartitionStalled = new Gauge({
+    name: 'tallyhouse_kafka_partition_stalled',
+    help: 'Whether a partition has had messages and stored none for longer than KAFKA_STALL_SECONDS (1) or not (0)',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly kafkaPartitionWaitingSeconds = new Gauge({
+    name: 'tallyhouse_kafka_partition_waiting_seconds',
+    help: 'How long a partition has had messages waiting without storing a range (0 when none wait)',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly kafkaBrokerReachable = new Gauge({
+    name: 'tallyhouse_kafka_broker_reachable',
+    help: 'Whether the last look at the broker (offsets for /health) succeeded',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tallyhouse_' });
   }

@@ -185,6 +185,11 @@ ${renderSettings(settings)}`,
     return new SqlRefusedError('the query must be one SELECT statement', 'NOT_ONE_SELECT');
   }
 
+  /** Queries of `tenant` running now (admitted, not finished). */
+  runningFor(tenant: string): number {
+    return this.running.get(tenant) ?? 0;
+  }
+
   private acquire(tenant: string): boolean {
     const n = this.running.get(tenant) ?? 0;
     if (n >= this.config.SQL_MAX_CONCURRENT_PER_TENANT) return false;

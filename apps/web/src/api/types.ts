@@ -167,10 +167,25 @@ export interface Stats {
 /** The `kafka` part of /health, when this process consumes Kafka. */
 export interface KafkaHealth {
   ok: boolean;
+  /** off, connecting, joining (a rebalance) or consuming. */
+  state: string;
+  /** 'reachable', or why not. */
+  broker: string;
   topic: string;
   group: string;
-  lag: number;
+  /** null while the broker does not answer: never a lag that could not be read. */
+  lag: number | null;
   partitions: { partition: number; committed: number; end: number; lag: number }[];
+  /** Partitions with messages that stored none for KAFKA_STALL_SECONDS. */
+  stalled: {
+    partition: number;
+    first: number | null;
+    last: number | null;
+    since: string;
+    seconds: number;
+    attempts: number;
+    last_error: string | null;
+  }[];
   messages_per_second: number;
   dead_letters_since_start: Record<string, number>;
   last_stored_at: string | null;

@@ -13,11 +13,22 @@ export function KafkaPanel({ health }: { health: Health }) {
   return (
     <div data-testid="kafka">
       <p>
-        <strong>{kafka.ok ? 'consuming' : 'not consuming'}</strong> {kafka.topic} as {kafka.group} · lag{' '}
-        {formatNumber(kafka.lag)} · {formatNumber(kafka.messages_per_second)} messages/s · last stored{' '}
-        {formatInstant(kafka.last_stored_at)}
+        <strong>{kafka.ok ? 'consuming' : `not consuming (${kafka.state ?? 'unknown'})`}</strong> {kafka.topic} as{' '}
+        {kafka.group} · broker {kafka.broker ?? 'unknown'} · lag{' '}
+        {kafka.lag === null ? 'unknown' : formatNumber(kafka.lag)} · {formatNumber(kafka.messages_per_second)}{' '}
+        messages/s · last stored {formatInstant(kafka.last_stored_at)}
         {kafka.last_error ? ` · last error: ${kafka.last_error}` : ''}
       </p>
+      {(kafka.stalled ?? []).length > 0 && (
+        <ul className="stalled" aria-label="Stalled partitions">
+          {kafka.stalled.map((s) => (
+            <li key={s.partition}>
+              partition {s.partition} stalled for {formatNumber(s.seconds)} s at offsets {s.first ?? '?'}–
+              {s.last ?? '?'} ({formatNumber(s.attempts)} attempts){s.last_error ? `: ${s.last_error}` : ''}
+            </li>
+          ))}
+        </ul>
+      )}
       <DataTable
         caption="Partitions"
         columns={['partition', 'committed', 'end', 'lag'].map((name) => ({ name, type: 'integer' }))}

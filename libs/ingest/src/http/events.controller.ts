@@ -37,15 +37,18 @@ export class EventsController {
     @Headers('content-type') contentType = 'application/json',
     @CurrentPrincipal() who: Principal,
   ): Promise<IngestReportDto> {
-    const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
+    // The bytes as they came (express.raw for this route): each event is decoded on its own, never patched.
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
     try {
-      const items = parseEventsBody(text, contentType, this.config.INGEST_MAX_EVENTS);
+      const items = parseEventsBody(bytes, contentType, this.config.INGEST_MAX_EVENTS);
       if (who.tenant !== null) refuseOtherTenants(items, who.tenant);
       return await this.ingest.ingest(items, 'http');
     } catch (err) {
       if (!(err instanceof BodyError)) throw err;
       // A body we cannot read is still kept, so nothing sent is lost without a trace.
-      await this.deadLetters.write([{ source: 'http', field: '', reason: err.message, raw: text.slice(0, 1 << 20) }]);
+      await this.deadLetters.write([
+        { source: 'http', field: '', reason: err.message, raw: bytes.subarray(0, 1 << 20) },
+      ]);
       throw new HttpException({ statusCode: err.status, error: 'Bad Request', message: err.message }, err.status);
     }
   }

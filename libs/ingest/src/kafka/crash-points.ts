@@ -38,3 +38,16 @@ export async function crashDuring<T>(point: CrashPoint, work: () => Promise<T>):
     if (timer) clearTimeout(timer);
   }
 }
+
+/**
+ * Test only: the consumer fails to store ranges of the partitions listed in
+ * TALLYHOUSE_FAULT_PARTITIONS (read at each call, so a test can lift it), as
+ * an engine refusing them would: the stall detection and the other partitions'
+ * progress are shown with it. Never set in production.
+ */
+export function partitionFault(partition: number): void {
+  const listed = (process.env.TALLYHOUSE_FAULT_PARTITIONS ?? '').split(',').filter(Boolean).map(Number);
+  if (listed.includes(partition)) {
+    throw new Error(`partition ${partition} refused by a test fault (TALLYHOUSE_FAULT_PARTITIONS)`);
+  }
+}

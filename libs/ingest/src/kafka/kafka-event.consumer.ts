@@ -3,21 +3,28 @@ import { AppConfig } from '@tallyhouse/config';
 import { HealthService, MetricsService } from '@tallyhouse/observability';
 import { type Admin, type Consumer, type EachBatchPayload, Kafka, logLevel } from 'kafkajs';
 import { EventIngestService, type IncomingItem } from '../event-ingest.service';
-import { crashDuring, crashPoint } from './crash-points';
+import { crashDuring, crashPoint, partitionFault } from './crash-points';
 import { KafkaInsertPlans, type OffsetRange, type PartitionRef } from './kafka-insert-plans';
 import { decodeKafkaMessage, type RawKafkaMessage } from './kafka-message.decoder';
+import { PartitionProgress } from './partition-progress';
 
-/** Messages of one partition received but not yet stored and committed. */
+/** Messages of one partition received but not yet stored and committed, and the worker storing them. */
 interface PartitionBuffer {
-  /** Offset the next delivered message must have to continue this buffer. */
+  /** Offset after the last message buffered: what arrives below it is here already, or stored. */
   next: number;
   messages: RawKafkaMessage[];
+  bytes: number;
+  /** The partition's high watermark at the last fetch, for the lag gauge. */
+  highWatermark: number;
   /**
    * The newest range recorded for the partition, read from kafka_insert_plans once when
    * the buffer starts (after an assignment or a crash), then kept as this consumer records
    * its own; undefined until read.
    */
   recorded?: OffsetRange | null;
+  /** Set while fetching this partition is paused because its buffer is full. */
+  resume: (() => void) | null;
+  worker: Promise<void> | null;
 }
 
 export interface PartitionLag {
@@ -27,18 +34,30 @@ export interface PartitionLag {
   lag: number;
 }
 
+type ConsumerState = 'off' | 'connecting' | 'joining' | 'consuming';
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A partition's buffer is full (fetching it pauses) past this many bytes, or twice a range of messages. */
+const PAUSE_BYTES = 64 * 1024 * 1024;
+/** How long /health waits for the broker's offsets before it says the broker does not answer. */
+const BROKER_ANSWER_MS = 3000;
 
 /**
- * Consumes the events topic into the warehouse, exactly once.
+ * Consumes the events topic into the warehouse, exactly once, each partition
+ * on its own.
  *
- * Per partition, messages are stored as offset ranges: the range is recorded
- * (KafkaInsertPlans), its events and dead letters are inserted under tokens
- * made from topic, partition and range, and only then is the offset after it
- * committed. Whatever crashes where, a redelivery is cut into the same range
- * and its inserts are dropped by the engine wherever the first attempt got
- * to (see libs/ingest/README.md). Bad messages become dead letters in their
- * range; they never hold back a partition.
+ * Fetching only fills per-partition buffers (kafkajs fetches again only when
+ * every batch of a fetch was handled, so a partition that cannot store would
+ * otherwise hold all of them back). A worker per partition stores its buffer
+ * as offset ranges: the range is recorded (KafkaInsertPlans), its events and
+ * dead letters are inserted under tokens made from topic, partition and
+ * range, and only then is the offset after it committed. Whatever crashes
+ * where, a redelivery is cut into the same range and its inserts are dropped
+ * by the engine wherever the first attempt got to (libs/ingest/README.md).
+ * A partition that cannot store keeps retrying with backoff and is named on
+ * /health once it has waited KAFKA_STALL_SECONDS; a full buffer pauses only
+ * its own partition's fetching. The process serves HTTP while the consumer
+ * connects and joins in the background.
  */
 @Injectable()
 export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -47,6 +66,13 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
   private readonly buffers = new Map<number, PartitionBuffer>();
+  private readonly progress: PartitionProgress;
+  private state: ConsumerState = 'off';
+  private stopping = false;
+  /** Bumped at every group join: a worker of an older generation stops and commits nothing. */
+  private generation = 0;
+  private starting: Promise<void> | null = null;
+  private gauges: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
   private lastStoredAt: Date | null = null;
   private assigned: number[] = [];
@@ -60,6 +86,7 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     private readonly metrics: MetricsService,
     health: HealthService,
   ) {
+    this.progress = new PartitionProgress(config.KAFKA_STALL_SECONDS * 1000);
     if (config.KAFKA_BROKERS) health.register('kafka', () => this.health());
   }
 
@@ -67,16 +94,37 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     return Boolean(this.config.KAFKA_BROKERS);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.enabled) await this.start();
+  /** Not awaited: the HTTP server and /health answer while the consumer connects and joins. */
+  onApplicationBootstrap(): void {
+    if (this.enabled) this.starting = this.startUntilConnected();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.stop();
   }
 
+  /** Starts, and after a failure (a broker not up yet) tries again with backoff until it runs or stops. */
+  async startUntilConnected(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.start();
+        return;
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        this.state = 'off';
+        await this.disconnect();
+        const delay = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+        this.logger.warn(`cannot consume yet (${this.lastError}); trying again in ${delay / 1000} s`);
+        await sleep(delay);
+      }
+    }
+  }
+
   async start(): Promise<void> {
     const { KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_GROUP, KAFKA_TOPIC } = this.config;
+    this.stopping = false;
+    this.state = 'connecting';
+    this.gauges ??= setInterval(() => this.updateStallGauges(), 5000).unref();
     this.kafka = new Kafka({
       clientId: KAFKA_CLIENT_ID,
       brokers: KAFKA_BROKERS!.split(','),
@@ -89,7 +137,7 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     this.admin = this.kafka.admin();
     await this.admin.connect();
     await this.ensureTopic();
-    this.consumer = this.kafka.consumer({
+    const consumer = this.kafka.consumer({
       groupId: KAFKA_GROUP,
       sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatInterval: Math.min(3000, Math.floor(this.config.KAFKA_SESSION_TIMEOUT_MS / 3)),
@@ -98,34 +146,54 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
       maxBytes: 64 * 1024 * 1024,
       retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.generation++;
       this.assigned = (e.payload.memberAssignment[KAFKA_TOPIC] ?? []).slice().sort((a, b) => a - b);
-      // A new generation starts from the committed offsets: forget what was buffered.
+      // A new generation starts from the committed offsets: forget what was buffered (and unpause it).
+      for (const [partition, buffer] of this.buffers) {
+        buffer.resume?.();
+        this.progress.forget(partition);
+      }
       this.buffers.clear();
+      this.state = 'consuming';
       this.logger.log(`joined ${KAFKA_GROUP}: partitions ${this.assigned.join(', ') || 'none'} of ${KAFKA_TOPIC}`);
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.state = 'joining';
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
       this.lastError = e.payload.error.message;
       this.logger.error(`consumer crashed: ${e.payload.error.message} (restart: ${e.payload.restart})`);
+      if (!e.payload.restart && !this.stopping) {
+        this.state = 'off';
+        void this.disconnect().then(() => (this.starting = this.startUntilConnected()));
+      }
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [KAFKA_TOPIC], fromBeginning: true });
-    await this.consumer.run({
+    await consumer.connect();
+    await consumer.subscribe({ topics: [KAFKA_TOPIC], fromBeginning: true });
+    this.state = 'joining';
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      // Batches only fill buffers (the workers store them), so all of a fetch's partitions are taken in turn quickly.
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.logger.log(`consuming ${KAFKA_TOPIC} from ${KAFKA_BROKERS} as ${KAFKA_GROUP}`);
   }
 
-  /** Stops after the range in progress is stored and committed (SIGTERM path). */
+  /** Stops after the ranges in progress are stored and committed (SIGTERM path). */
   async stop(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = null;
-    if (consumer) await consumer.disconnect().catch((e: Error) => this.logger.warn(`disconnect: ${e.message}`));
-    if (this.admin) await this.admin.disconnect().catch(() => undefined);
-    this.admin = null;
+    this.stopping = true;
+    if (this.gauges) clearInterval(this.gauges);
+    this.gauges = null;
+    const workers = [...this.buffers.values()].map((b) => b.worker).filter((w): w is Promise<void> => w !== null);
+    await Promise.race([Promise.allSettled(workers), sleep(this.config.KAFKA_SESSION_TIMEOUT_MS)]);
+    await this.disconnect();
+    // A start still trying to reach a broker gives up at its next step (it sees `stopping`).
+    await Promise.race([this.starting?.catch(() => undefined), sleep(2000)]);
+    this.state = 'off';
   }
 
   /** Committed offset and end of each partition of the topic, from the broker. */
@@ -146,30 +214,67 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
       .sort((a, b) => a.partition - b.partition);
   }
 
+  private async disconnect(): Promise<void> {
+    const [consumer, admin] = [this.consumer, this.admin];
+    this.consumer = null;
+    this.admin = null;
+    if (consumer) await consumer.disconnect().catch((e: Error) => this.logger.warn(`disconnect: ${e.message}`));
+    if (admin) await admin.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * ok when the consumer is in its group, the broker answered for the offsets
+   * and no partition is stalled. Never a lag it could not read: while the
+   * broker does not answer, lag is null and `broker` says why.
+   */
   private async health(): Promise<{ ok: boolean; [detail: string]: unknown }> {
-    const partitions = await this.lag().catch((e: Error) => {
-      this.lastError = e.message;
-      return [] as PartitionLag[];
-    });
-    for (const p of partitions) {
+    let partitions: PartitionLag[] | null = null;
+    let broker = 'not connected';
+    if (this.admin) {
+      try {
+        partitions = await withTimeout(this.lag(), BROKER_ANSWER_MS, 'the broker did not answer within 3 s');
+        broker = 'reachable';
+      } catch (e) {
+        broker = `unreachable: ${(e as Error).message}`;
+      }
+    }
+    this.metrics.kafkaBrokerReachable.set(partitions ? 1 : 0);
+    for (const p of partitions ?? []) {
       this.metrics.kafkaLag.set({ topic: this.config.KAFKA_TOPIC, partition: String(p.partition) }, p.lag);
     }
+    const stalled = this.updateStallGauges();
     const deadLetters: Record<string, number> = {};
     for (const v of (await this.metrics.deadLetters.get()).values) {
       if (v.labels.source === 'kafka') deadLetters[String(v.labels.kind)] = v.value;
     }
     return {
-      ok: this.consumer !== null && partitions.length > 0,
+      ok: this.state === 'consuming' && partitions !== null && partitions.length > 0 && stalled.length === 0,
+      state: this.state,
+      broker,
       topic: this.config.KAFKA_TOPIC,
       group: this.config.KAFKA_GROUP,
       assigned: this.assigned,
-      lag: partitions.reduce((s, p) => s + p.lag, 0),
-      partitions,
+      lag: partitions ? partitions.reduce((s, p) => s + p.lag, 0) : null,
+      partitions: partitions ?? [],
+      stalled,
       messages_per_second: this.rate(),
       dead_letters_since_start: deadLetters,
       last_stored_at: this.lastStoredAt?.toISOString() ?? null,
       last_error: this.lastError,
     };
+  }
+
+  /** Sets the per-partition stall gauges (also every 5 s, for scrapes without /health); returns the stalls. */
+  private updateStallGauges() {
+    const topic = this.config.KAFKA_TOPIC;
+    const stalls = this.progress.stalls();
+    const stalled = new Set(stalls.map((s) => s.partition));
+    for (const [partition, seconds] of this.progress.waitedSeconds()) {
+      const labels = { topic, partition: String(partition) };
+      this.metrics.kafkaPartitionWaitingSeconds.set(labels, Math.round(seconds));
+      this.metrics.kafkaPartitionStalled.set(labels, stalled.has(partition) ? 1 : 0);
+    }
+    return stalls;
   }
 
   /** Messages stored and committed per second over the last minute. */
@@ -191,34 +296,81 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     this.logger.log(`created topic ${topic} with ${this.config.KAFKA_TOPIC_PARTITIONS} partitions`);
   }
 
+  /** Fills the partition's buffer and hands it to its worker; fetching goes on for every partition. */
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, pause } = payload;
     if (batch.messages.length === 0) return;
-    const ref: PartitionRef = { group: this.config.KAFKA_GROUP, topic: batch.topic, partition: batch.partition };
-    const firstOffset = Number(batch.messages[0].offset);
-    let buffer = this.buffers.get(batch.partition);
-    if (!buffer || buffer.next !== firstOffset) {
-      // Fetching restarted here (a new assignment, a seek): what was buffered will come again.
-      buffer = { next: firstOffset, messages: [] };
-      this.buffers.set(batch.partition, buffer);
+    const partition = batch.partition;
+    let buffer = this.buffers.get(partition);
+    if (!buffer) {
+      buffer = {
+        next: Number(batch.messages[0].offset),
+        messages: [],
+        bytes: 0,
+        highWatermark: 0,
+        resume: null,
+        worker: null,
+      };
+      this.buffers.set(partition, buffer);
     }
-    buffer.messages.push(...batch.messages.map((m) => ({ offset: m.offset, value: m.value })));
-    buffer.next = Number(batch.lastOffset()) + 1;
+    for (const m of batch.messages) {
+      // Below `next` it is buffered or stored already (fetching restarted from a resolved offset).
+      if (Number(m.offset) < buffer.next) continue;
+      buffer.messages.push({ offset: m.offset, value: m.value });
+      buffer.bytes += m.value?.length ?? 0;
+    }
+    buffer.next = Math.max(buffer.next, Number(batch.lastOffset()) + 1);
+    buffer.highWatermark = Number(batch.highWatermark);
     // Fetch on from here; only commits (after storing) say what is done.
     resolveOffset(batch.lastOffset());
+    this.progress.waiting(partition);
+    if (!buffer.resume && this.full(buffer)) buffer.resume = pause();
+    this.ensureWorker({ group: this.config.KAFKA_GROUP, topic: batch.topic, partition }, buffer);
+    await heartbeat();
+  }
 
-    while (buffer.messages.length > 0 && isRunning() && !isStale()) {
+  private full(buffer: PartitionBuffer): boolean {
+    return buffer.messages.length >= 2 * this.config.KAFKA_MAX_BATCH_EVENTS || buffer.bytes >= PAUSE_BYTES;
+  }
+
+  private ensureWorker(ref: PartitionRef, buffer: PartitionBuffer): void {
+    if (buffer.worker) return;
+    const generation = this.generation;
+    buffer.worker = this.work(ref, buffer, generation)
+      .catch((err: Error) => {
+        this.lastError = err.message;
+        this.logger.error(`partition ${ref.partition}: ${err.message}`);
+      })
+      .finally(() => {
+        buffer.worker = null;
+        // Messages that arrived as the worker finished: go on.
+        if (buffer.messages.length > 0 && this.owns(generation) && !this.stopping) this.ensureWorker(ref, buffer);
+      });
+  }
+
+  private owns(generation: number): boolean {
+    return generation === this.generation && this.consumer !== null;
+  }
+
+  /** Stores the partition's buffer range by range until it is empty, or the partition is no longer ours. */
+  private async work(ref: PartitionRef, buffer: PartitionBuffer, generation: number): Promise<void> {
+    while (buffer.messages.length > 0 && this.owns(generation) && !this.stopping) {
       const range = await this.nextRange(ref, buffer);
-      if (!range) return; // the recorded range is not all here yet: wait for the next fetch
+      if (!range) return; // the recorded range is not all here yet: the next fetch restarts the worker
       const count = buffer.messages.findIndex((m) => Number(m.offset) > range.last);
       const messages = buffer.messages.slice(0, count === -1 ? buffer.messages.length : count);
-      const stored = await this.storeRange(ref, range, messages, payload);
-      if (!stored) return;
+      if (!(await this.storeRange(ref, range, messages, generation))) return;
       buffer.messages.splice(0, messages.length);
+      buffer.bytes -= messages.reduce((s, m) => s + (m.value?.length ?? 0), 0);
+      this.progress.stored(ref.partition, buffer.messages.length > 0);
       this.metrics.kafkaLag.set(
         { topic: ref.topic, partition: String(ref.partition) },
-        Math.max(0, Number(batch.highWatermark) - range.last - 1),
+        Math.max(0, buffer.highWatermark - range.last - 1),
       );
+      if (buffer.resume && !this.full(buffer)) {
+        buffer.resume();
+        buffer.resume = null;
+      }
     }
   }
 
@@ -251,12 +403,16 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     return range;
   }
 
-  /** Stores one range (retrying with backoff while the engine is down), then commits it. */
+  /**
+   * Stores one range, retrying with backoff while it fails (the engine down,
+   * or refusing it), then commits it. False when the partition stopped being
+   * this generation's first: whatever was stored is stored once anyway.
+   */
   private async storeRange(
     ref: PartitionRef,
     range: OffsetRange,
     messages: RawKafkaMessage[],
-    payload: EachBatchPayload,
+    generation: number,
   ): Promise<boolean> {
     const started = process.hrtime.bigint();
     const max = this.config.KAFKA_MAX_MESSAGE_BYTES;
@@ -264,34 +420,49 @@ export class KafkaEventConsumer implements OnApplicationBootstrap, OnApplication
     const batchKey = `${ref.group}:${ref.topic}:${ref.partition}:${range.first}-${range.last}`;
     for (let attempt = 1; ; attempt++) {
       try {
+        this.progress.trying(ref.partition, range);
+        partitionFault(ref.partition);
         crashPoint('before-insert');
         await crashDuring('during-insert', () => this.ingest.ingest(items, 'kafka', { batchKey }));
         break;
       } catch (err) {
-        this.lastError = (err as Error).message;
+        this.lastError = `partition ${ref.partition} ${range.first}-${range.last}: ${(err as Error).message}`;
+        this.progress.failed(ref.partition, (err as Error).message);
         this.metrics.kafkaInsertFailures.inc();
-        if (!payload.isRunning() || payload.isStale()) return false;
-        // Hold the partition (and so memory) here until the engine takes the range.
+        if (!this.owns(generation) || this.stopping) return false;
+        // Hold this partition (and so its memory) here until the engine takes the range; the others go on.
         const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
-        this.logger.warn(
-          `partition ${ref.partition} ${range.first}-${range.last}: ${this.lastError}; retry in ${delay} ms`,
-        );
-        for (let waited = 0; waited < delay; waited += 1000) {
-          await sleep(Math.min(1000, delay - waited));
-          await payload.heartbeat();
+        this.logger.warn(`${this.lastError}; retry in ${delay} ms`);
+        for (let waited = 0; waited < delay && this.owns(generation) && !this.stopping; waited += 500) {
+          await sleep(Math.min(500, delay - waited));
         }
       }
     }
     crashPoint('after-insert');
-    await payload.commitOffsetsIfNecessary({
-      topics: [{ topic: ref.topic, partitions: [{ partition: ref.partition, offset: String(range.last + 1) }] }],
-    });
+    if (!this.owns(generation)) return false;
+    try {
+      await this.consumer!.commitOffsets([
+        { topic: ref.topic, partition: ref.partition, offset: String(range.last + 1) },
+      ]);
+    } catch (err) {
+      // A rebalance took the partition meanwhile: its new owner starts at the committed offset, with this plan.
+      this.lastError = `partition ${ref.partition}: commit of ${range.last + 1} failed: ${(err as Error).message}`;
+      this.logger.warn(this.lastError);
+      return false;
+    }
     this.lastError = null;
     this.lastStoredAt = new Date();
     this.metrics.kafkaMessages.inc({ topic: ref.topic, partition: String(ref.partition) }, messages.length);
     this.recent.push({ at: Date.now(), messages: messages.length });
     this.metrics.kafkaBatchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    await payload.heartbeat();
     return true;
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(message)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
