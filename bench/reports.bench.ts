@@ -65,8 +65,9 @@ const RANGE = `tenant_id = '${TENANT}' AND occurred_at >= toDateTime('${FROM} 00
 
 /**
  * Campaign performance over raw events, per id and step: each contact's first send of a
- * message in the range; viewed within 7 days of it, clicked after it, and the campaign's
- * first goal within 30 days after a view. `period` keys a daily view (or '').
+ * message in the range; viewed within 7 days of it, clicked after it, and a goal of the
+ * campaign at or after the view within 30 days of the send (any of its goals, not only the
+ * first). `period` keys a daily view (or '').
  */
 const campaignRaw = (period: string) => `
   SELECT concat(id, '|', period, '|', p.1) AS key, p.2 AS value
@@ -76,7 +77,7 @@ const campaignRaw = (period: string) => `
            uniqExactIf(s.contact_id, s.v IS NOT NULL AND s.v >= s.s AND s.v <= s.s + INTERVAL 7 DAY) AS viewed,
            uniqExactIf(s.contact_id, s.c IS NOT NULL AND s.c >= s.s) AS clicked,
            uniqExactIf(s.contact_id, s.v IS NOT NULL AND s.v >= s.s AND s.v <= s.s + INTERVAL 7 DAY
-                                     AND g.g >= s.s AND g.g <= s.s + INTERVAL 30 DAY) AS goal
+                                     AND arrayExists(x -> x >= s.v AND x <= s.s + INTERVAL 30 DAY, g.gs)) AS goal
     FROM (
       SELECT campaign_id, message_id, contact_id, minIf(occurred_at, type = 'message.sent') AS s,
              minIf(toNullable(occurred_at), type = 'message.viewed') AS v,
@@ -88,7 +89,7 @@ const campaignRaw = (period: string) => `
          AND s >= toDateTime('${FROM} 00:00:00', '${TZ}') AND s < toDateTime('${TO} 00:00:00', '${TZ}')
     ) AS s
     LEFT JOIN (
-      SELECT campaign_id, if(campaign_id != '', '', message_id) AS mid, contact_id, min(occurred_at) AS g
+      SELECT campaign_id, if(campaign_id != '', '', message_id) AS mid, contact_id, groupArray(occurred_at) AS gs
       FROM events WHERE tenant_id = '${TENANT}' AND type = 'goal.reached'
       GROUP BY campaign_id, mid, contact_id
     ) AS g ON g.campaign_id = s.campaign_id AND g.contact_id = s.contact_id AND g.mid = if(s.campaign_id = '', s.message_id, '')
@@ -116,8 +117,8 @@ const USAGE_FIGURES = [
 /**
  * Every account-usage figure over raw events, keyed period|group|figure: contacts with a
  * conversation message, agents who answered, channels with any event, message.sent on chat or
- * social; conversations by the period of their latest resolution and the group of their first
- * event, if the first message was inbound and one was outbound.
+ * social; distinct conversations by the period of each resolution and the group of their first
+ * message, if that message was inbound and one was outbound.
  */
 const usageRaw = (period: (at: string) => string, group: (platform: string) => string) => `
   SELECT concat(per, '|', g, '|', p.1) AS key, p.2 AS value
@@ -134,17 +135,22 @@ const usageRaw = (period: (at: string) => string, group: (platform: string) => s
               ('proactive_messages', proactive)] AS p
   WHERE p.2 != 0
   UNION ALL
-  SELECT concat(${period('r')}, '|', ${group('first_platform')}, '|resolved_conversations') AS key, count() AS value
+  SELECT concat(${period('r.occurred_at')}, '|', ${group('c.first_platform')}, '|resolved_conversations') AS key,
+         uniqExact(r.conversation_id) AS value
   FROM (
-    SELECT conversation_id, maxIf(occurred_at, type = 'conversation.resolved') AS r,
+    SELECT conversation_id, occurred_at FROM events
+    WHERE ${RANGE} AND type = 'conversation.resolved' AND conversation_id != ''
+  ) AS r
+  INNER JOIN (
+    SELECT conversation_id,
            argMinIf(type, occurred_at, type IN ('conversation.message_in', 'conversation.message_out')) AS first,
-           countIf(type = 'conversation.message_out') AS outbound, argMin(platform, occurred_at) AS first_platform
+           countIf(type = 'conversation.message_out') AS outbound,
+           argMinIf(platform, occurred_at, type IN ('conversation.message_in', 'conversation.message_out')) AS first_platform
     FROM events
     WHERE tenant_id = '${TENANT}' AND conversation_id != '' AND type LIKE 'conversation.%'
     GROUP BY conversation_id
-  )
-  WHERE r >= toDateTime('${FROM} 00:00:00', '${TZ}') AND r < toDateTime('${TO} 00:00:00', '${TZ}')
-    AND first = 'conversation.message_in' AND outbound > 0
+    HAVING first = 'conversation.message_in' AND outbound > 0
+  ) AS c ON c.conversation_id = r.conversation_id
   GROUP BY key`;
 
 const usageFigures = (r: ReportResult, group: (row: ReportResult['rows'][number]) => string) => {
@@ -212,8 +218,10 @@ const CASES: Case[] = [
     report: 'cohorts',
     params: { interval: 'month' },
     raw: `SELECT concat(c.cohort, '|', a.period) AS key, count() AS value
-          FROM (SELECT DISTINCT contact_id, toString(toStartOfMonth(toTimeZone(occurred_at, '${TZ}'))) AS cohort
-                FROM events WHERE ${RANGE} AND type = 'user.registered') AS c
+          FROM (SELECT contact_id, toString(toStartOfMonth(toTimeZone(min(occurred_at), '${TZ}'))) AS cohort
+                FROM events WHERE tenant_id = '${TENANT}' AND type = 'user.registered' GROUP BY contact_id
+                HAVING min(occurred_at) >= toDateTime('${FROM} 00:00:00', '${TZ}')
+                   AND min(occurred_at) < toDateTime('${TO} 00:00:00', '${TZ}')) AS c
           INNER JOIN (SELECT DISTINCT contact_id, toString(toStartOfMonth(toTimeZone(occurred_at, '${TZ}'))) AS period
                 FROM events WHERE ${RANGE} AND type NOT IN ('message.sent', 'message.delivered', 'message.bounced')) AS a
             ON a.contact_id = c.contact_id

@@ -3,9 +3,11 @@ import { ReportParams, ReportService } from '@tallyhouse/reports';
 import { activitySource } from '../libs/reports/src/activity-source';
 import { RollupJob } from '@tallyhouse/rollups';
 import { resolveRange } from '../libs/reports/src/report-range';
-import { RESOLVED_DAYS, summarisedDays } from '../libs/reports/src/summary-days';
+import { RESOLVED_CONVERSATIONS as RESOLVED_DAYS } from '@tallyhouse/rollups';
+import { summarisedDays } from '../libs/reports/src/summary-days';
 import { localMidnight, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
+import { onBothPaths } from './support/report-paths';
 
 /**
  * account-usage against a plain TypeScript computation over the generated
@@ -58,7 +60,11 @@ function generate(): Ev[] {
     // Most conversations start inbound; some start with an agent's message; some are never answered.
     const opener = rnd() < 0.8 ? 'conversation.message_in' : 'conversation.message_out';
     const agent = `agent-${Math.floor(rnd() * 12)}`;
-    if (rnd() < 0.5) events.push(ev(t - 1, 'conversation.started', contact, base));
+    // A conversation.started before the first message, sometimes from elsewhere: the first *message* decides.
+    if (rnd() < 0.5)
+      events.push(
+        ev(t - 1, 'conversation.started', contact, { ...base, platform: pick(PLATFORMS), channel: pick(CHANNELS) }),
+      );
     events.push(ev(t, opener, contact, { ...base, agent_id: opener.endsWith('out') ? agent : '' }));
     const replies = rnd() < 0.85 ? 1 + Math.floor(rnd() * 4) : 0;
     for (let r = 0; r < replies; r++) {
@@ -74,6 +80,24 @@ function generate(): Ev[] {
     if (rnd() < 0.7) {
       t += Math.floor(rnd() * 30 * 3_600_000);
       events.push(ev(t, 'conversation.resolved', contact, { ...base, agent_id: agent }));
+      // Some are reopened and resolved again, days or weeks later (across a month end).
+      if (rnd() < 0.2) {
+        t += Math.floor(rnd() * 20 * 86_400_000);
+        events.push(ev(t, 'conversation.message_in', contact, { ...base }));
+        events.push(ev(t + 60_000, 'conversation.resolved', contact, { ...base, agent_id: agent }));
+      }
+    }
+  }
+  // Hours around Lord Howe's DST changes (2026-04-05 back 30 minutes, 2026-10-04 forward 30), every 10 minutes.
+  for (const [from, to] of [
+    ['2026-04-04T10:00:00Z', '2026-04-05T20:00:00Z'],
+    ['2026-10-03T10:00:00Z', '2026-10-04T20:00:00Z'],
+  ]) {
+    for (let ms = Date.parse(from); ms < Date.parse(to); ms += 600_000) {
+      const contact = `dst-${Math.floor(rnd() * 40)}`;
+      events.push(
+        ev(ms, 'conversation.message_in', contact, { conversation_id: `dst-${ms}`, platform: 'ios', channel: 'chat' }),
+      );
     }
   }
   // Proactive messages: message.sent on chat/social (counted) and on email (not).
@@ -138,24 +162,30 @@ function expected(
     if (e.channel) r.channels.add(e.channel);
     if (e.type === 'message.sent' && (e.channel === 'chat' || e.channel === 'social')) r.proactive++;
   }
+  // Resolved conversations: first message inbound, an outbound one, grouped by the first message's
+  // platform or channel; each resolution in the range puts the conversation in its period, once per period.
+  const resolved = new Map<string, Set<string>>();
   const byConversation = new Map<string, Ev[]>();
   for (const e of events) {
     if (!e.conversation_id) continue;
     byConversation.set(e.conversation_id, [...(byConversation.get(e.conversation_id) ?? []), e]);
   }
-  for (const evs of byConversation.values()) {
+  for (const [id, evs] of byConversation) {
     const sorted = [...evs].sort((a, b) => Date.parse(a.occurred_at) - Date.parse(b.occurred_at));
-    const resolved = sorted.filter((e) => e.type === 'conversation.resolved').map((e) => Date.parse(e.occurred_at));
-    if (resolved.length === 0) continue;
-    const at = Math.max(...resolved);
-    if (!inRange(at)) continue;
     const firstMessage = sorted.find(
       (e) => e.type === 'conversation.message_in' || e.type === 'conversation.message_out',
     );
     if (firstMessage?.type !== 'conversation.message_in') continue;
     if (!sorted.some((e) => e.type === 'conversation.message_out')) continue;
-    row(localPeriod(at, tz, interval), groupBy ? sorted[0][groupBy] : '').resolved++;
+    for (const e of sorted) {
+      const at = Date.parse(e.occurred_at);
+      if (e.type !== 'conversation.resolved' || !inRange(at)) continue;
+      const k = `${localPeriod(at, tz, interval)}|${groupBy ? firstMessage[groupBy] : ''}`;
+      row(...(k.split('|') as [string, string]));
+      resolved.set(k, (resolved.get(k) ?? new Set()).add(id));
+    }
   }
+  for (const [k, ids] of resolved) rows.get(k)!.resolved = ids.size;
   return [...rows.entries()]
     .map(([k, r]): Row => {
       const [period, grp] = k.split('|');
@@ -189,17 +219,33 @@ describe('account-usage report', () => {
     ['Australia/Lord_Howe', 'month', 'platform'],
     ['UTC', 'quarter', ''],
     ['Asia/Kathmandu', 'year', ''],
+    ['Europe/Berlin', 'day', 'platform'],
+    ['Europe/Berlin', 'month', 'channel'],
   ];
   it.each(cases)(
-    'in %s by %s (group by "%s") equals the computation over raw events',
+    'in %s by %s (group by "%s") equals the computation over raw events, from summaries and from the fine rollups',
     async (tz, interval, groupBy) => {
       const q: Record<string, string> = { tz, interval, from: '2026-10-20', to: '2026-11-10' };
       if (groupBy) q.group_by = groupBy;
-      const result = await run(q);
-      expect(result.rows).toEqual(expected(events, tz, '2026-10-20', '2026-11-10', interval, groupBy || undefined));
-      expect(result.rows.length).toBeGreaterThan(0);
+      const want = expected(events, tz, '2026-10-20', '2026-11-10', interval, groupBy || undefined);
+      expect(want.length).toBeGreaterThan(0);
+      await onBothPaths(ctx.wh, async (path) => {
+        expect({ path, rows: (await run(q)).rows }).toEqual({ path, rows: want });
+      });
     },
   );
+
+  // Lord Howe moves by 30 minutes (+11:00 / +10:30); Eucla is +08:45 all year.
+  it.each([
+    ['Australia/Lord_Howe', '2026-04-04', '2026-04-07'],
+    ['Australia/Lord_Howe', '2026-10-03', '2026-10-06'],
+    ['Australia/Eucla', '2026-04-04', '2026-04-07'],
+    ['Australia/Eucla', '2026-10-03', '2026-10-06'],
+  ])('counts local hours in %s around %s exactly', async (tz, from, to) => {
+    const want = expected(events, tz, from, to, 'hour');
+    expect(want.length).toBeGreaterThan(20);
+    expect((await run({ tz, interval: 'hour', from, to })).rows).toEqual(want);
+  });
 
   it('counts a month of unique contacts exactly, not as a sum of days', async () => {
     const month = await run({ tz: 'UTC', interval: 'month', from: '2026-10-01', to: '2026-12-01' });
@@ -240,6 +286,8 @@ describe('account-usage report', () => {
         expect.objectContaining({ name: 'group_by', enum: ['platform', 'channel'] }),
       ]),
     );
+    // An instant off a quarter hour is refused, and the parameter's description says so beforehand.
+    expect(usage.parameters.find((p: { name: string }) => p.name === 'from').description).toMatch(/quarter hour/);
     // Swagger shows every report as its own operation with its own parameters.
     const docs = await http.get('/docs-json');
     const cohorts = docs.body.paths['/v1/reports/cohorts'].get;
@@ -264,6 +312,7 @@ describe('account-usage report', () => {
       ['from=2026-10-20&to=2026-10-22&interval=fortnight', 'interval'],
       ['from=2026-02-30&to=2026-03-02', 'from'],
       ['from=2026-10-20&to=2026-10-22&colour=blue', 'colour'],
+      ['from=2026-10-20T10:07:00Z&to=2026-10-22', 'from'],
     ]) {
       const bad = await http.get(`/v1/reports/account-usage?tenant=${TENANT}&${query}`);
       expect({ query, status: bad.status, field: bad.body.field }).toEqual({ query, status: 400, field });

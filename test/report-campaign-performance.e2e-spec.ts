@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ReportService } from '@tallyhouse/reports';
 import { RollupJob } from '@tallyhouse/rollups';
-import { SEND_DAYS, summarisedDays } from '../libs/reports/src/summary-days';
+import { CAMPAIGN_FUNNEL as SEND_DAYS } from '@tallyhouse/rollups';
+import { summarisedDays } from '../libs/reports/src/summary-days';
 import { resolveRange } from '../libs/reports/src/report-range';
 import { localMidnight, localPeriod } from './support/local-time';
+import { onBothPaths } from './support/report-paths';
 import { loadedWarehouse, seeded } from './support/report-fixture';
 
 /**
@@ -89,6 +91,39 @@ function generate(): Ev[] {
     ev(t, 'message.sent', 'edge-goal-no-view', 'autumn', 'autumn-1'),
     ev(t + DAY, 'goal.reached', 'edge-goal-no-view', 'autumn', ''),
   );
+  // Repeated goals: only the first at or after the view, within 30 days of the send, counts.
+  events.push(
+    ev(t - 20 * DAY, 'goal.reached', 'edge-goal-again', 'autumn', ''),
+    ev(t, 'message.sent', 'edge-goal-again', 'autumn', 'autumn-1'),
+    ev(t + DAY, 'message.viewed', 'edge-goal-again', 'autumn', 'autumn-1'),
+    ev(t + 10 * DAY, 'goal.reached', 'edge-goal-again', 'autumn', ''),
+  );
+  events.push(
+    ev(t, 'message.sent', 'edge-goal-before-view', 'autumn', 'autumn-1'),
+    ev(t + 3_600_000, 'goal.reached', 'edge-goal-before-view', 'autumn', ''),
+    ev(t + 2 * DAY, 'message.viewed', 'edge-goal-before-view', 'autumn', 'autumn-1'),
+  );
+  events.push(
+    ev(t, 'message.sent', 'edge-goal-before-and-after-view', 'autumn', 'autumn-1'),
+    ev(t + 3_600_000, 'goal.reached', 'edge-goal-before-and-after-view', 'autumn', ''),
+    ev(t + 2 * DAY, 'message.viewed', 'edge-goal-before-and-after-view', 'autumn', 'autumn-1'),
+    ev(t + 5 * DAY, 'goal.reached', 'edge-goal-before-and-after-view', 'autumn', ''),
+    ev(t + 6 * DAY, 'goal.reached', 'edge-goal-before-and-after-view', 'autumn', ''),
+  );
+  events.push(
+    ev(t - 3 * DAY, 'goal.reached', 'edge-goal-before-send', 'autumn', ''),
+    ev(t, 'message.sent', 'edge-goal-before-send', 'autumn', 'autumn-1'),
+    ev(t + DAY, 'message.viewed', 'edge-goal-before-send', 'autumn', 'autumn-1'),
+  );
+  // A later send of the same campaign's other message, after the contact's first goal: counted for that send.
+  events.push(
+    ev(t - 10 * DAY, 'message.sent', 'edge-goal-second-send', 'autumn', 'autumn-1'),
+    ev(t - 9 * DAY, 'message.viewed', 'edge-goal-second-send', 'autumn', 'autumn-1'),
+    ev(t - 8 * DAY, 'goal.reached', 'edge-goal-second-send', 'autumn', ''),
+    ev(t, 'message.sent', 'edge-goal-second-send', 'autumn', 'autumn-2'),
+    ev(t + DAY, 'message.viewed', 'edge-goal-second-send', 'autumn', 'autumn-2'),
+    ev(t + 3 * DAY, 'goal.reached', 'edge-goal-second-send', 'autumn', ''),
+  );
   return events;
 }
 
@@ -118,10 +153,16 @@ function steps(events: Ev[], lo: number, hi: number): Step[] {
     if (sentAt < lo || sentAt >= hi) continue;
     const viewedAt = first((e) => e.type === 'message.viewed' && same(e) && e.message_id === s.message_id);
     const clickedAt = first((e) => e.type === 'message.clicked' && same(e) && e.message_id === s.message_id);
-    const goalAt = first(
-      (e) => e.type === 'goal.reached' && same(e) && (s.campaign_id ? !e.message_id : e.message_id === s.message_id),
-    );
     const viewed = viewedAt !== null && viewedAt >= sentAt && viewedAt - sentAt <= 7 * DAY;
+    // The first goal of the campaign (of the message, for a one-time one) at or after the view.
+    const goalAt = first(
+      (e) =>
+        e.type === 'goal.reached' &&
+        same(e) &&
+        (s.campaign_id ? !e.message_id : e.message_id === s.message_id) &&
+        viewedAt !== null &&
+        at(e) >= viewedAt,
+    );
     out.push({
       kind: s.campaign_id ? 'campaign' : 'one-time message',
       id: s.campaign_id ?? s.message_id!,
@@ -159,26 +200,30 @@ describe('campaign-performance report', () => {
   it.each(['UTC', 'America/New_York', 'Asia/Kathmandu'])(
     'summary in %s equals the computation over raw events',
     async (tz) => {
-      const result = await run({ tz, from: '2026-09-05', to: '2026-10-05' });
       const want = summarize(
         steps(events, localMidnight('2026-09-05', tz), localMidnight('2026-10-05', tz)),
         (s) => `${s.kind}|${s.id}`,
       );
-      expect(result.rows.map(({ kind, id, ...rest }) => ({ key: `${kind}|${id}`, ...rest }))).toEqual(want);
       expect(want.find((w) => w.key === 'one-time message|otm-7')).toBeDefined();
+      await onBothPaths(ctx.wh, async (path) => {
+        const result = await run({ tz, from: '2026-09-05', to: '2026-10-05' });
+        const got = result.rows.map(({ kind, id, ...rest }) => ({ key: `${kind}|${id}`, ...rest }));
+        expect({ path, rows: got }).toEqual({ path, rows: want });
+      });
     },
   );
 
   it('daily by send day in Europe/Berlin equals the computation over raw events', async () => {
     const tz = 'Europe/Berlin';
-    const result = await run({ tz, from: '2026-09-05', to: '2026-10-05', view: 'daily' });
     const want = summarize(
       steps(events, localMidnight('2026-09-05', tz), localMidnight('2026-10-05', tz)),
       (s) => `${s.kind}|${s.id}|${localPeriod(s.sentAt, tz, 'day')}`,
     );
-    expect(result.rows.map(({ kind, id, period, ...rest }) => ({ key: `${kind}|${id}|${period}`, ...rest }))).toEqual(
-      want,
-    );
+    await onBothPaths(ctx.wh, async (path) => {
+      const result = await run({ tz, from: '2026-09-05', to: '2026-10-05', view: 'daily' });
+      const got = result.rows.map(({ kind, id, period, ...rest }) => ({ key: `${kind}|${id}|${period}`, ...rest }));
+      expect({ path, rows: got }).toEqual({ path, rows: want });
+    });
   });
 
   it('applies the windows exactly: a view at 7 days counts, at 7 days + 1 ms not; a goal on day 30 counts, day 31 not, nor without a view', async () => {
@@ -189,6 +234,15 @@ describe('campaign-performance report', () => {
     expect(byContact.get('edge-goal-30')!.goal_at).toBe('2026-10-10T12:00:00.000Z');
     expect(byContact.get('edge-goal-31')!.goal_at).toBeNull();
     expect(byContact.get('edge-goal-no-view')!.goal_at).toBeNull();
+    // Every goal counts, the first at or after the view: not only a contact's first goal.
+    expect(byContact.get('edge-goal-again')!.goal_at).toBe('2026-09-20T12:00:00.000Z');
+    expect(byContact.get('edge-goal-before-view')!.goal_at).toBeNull();
+    expect(byContact.get('edge-goal-before-and-after-view')!.goal_at).toBe('2026-09-15T12:00:00.000Z');
+    expect(byContact.get('edge-goal-before-send')!.goal_at).toBeNull();
+    expect(byContact.get('edge-goal-second-send')).toMatchObject({
+      message_id: 'autumn-2',
+      goal_at: '2026-09-13T12:00:00.000Z',
+    });
     // Every contact row agrees with the computation.
     const want = steps(events, Date.UTC(2026, 8, 10), Date.UTC(2026, 8, 11)).filter((s) => s.id === 'autumn');
     expect(result.rows).toHaveLength(want.length);

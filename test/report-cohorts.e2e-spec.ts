@@ -5,6 +5,7 @@ import { activitySource } from '../libs/reports/src/activity-source';
 import { resolveRange } from '../libs/reports/src/report-range';
 import { localMidnight, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
+import { onBothPaths } from './support/report-paths';
 
 /** cohorts against a plain TypeScript computation over the generated events. */
 interface Ev {
@@ -36,6 +37,9 @@ function generate(): Ev[] {
     // Some contacts were seen (a message sent to them) before they registered, some long before the range.
     if (c % 4 === 0) events.push(ev(joined - Math.floor(rnd() * 200 * 86_400_000), 'message.sent', contact));
     events.push(ev(joined, 'user.registered', contact));
+    // Some register again later (an app reinstalled), some long before the range too: the first counts.
+    if (c % 7 === 0) events.push(ev(joined + Math.floor(rnd() * 60 * 86_400_000), 'user.registered', contact));
+    if (c % 11 === 0) events.push(ev(joined - 200 * 86_400_000, 'user.registered', contact));
     const later = Math.floor(rnd() * 8);
     for (let i = 0; i < later; i++) {
       const t = joined + Math.floor(rnd() * (start + span - joined));
@@ -59,10 +63,15 @@ function expected(
   const periods = new Set<string>();
   const cohorts = new Map<string, Set<string>>();
   const active = new Map<string, Set<string>>();
+  // A contact joins once: at its first event (first_seen) or its first registration (registered).
   const firstSeen = new Map<string, number>();
+  const firstRegistered = new Map<string, number>();
   for (const e of events) {
     const ms = Date.parse(e.occurred_at);
     firstSeen.set(e.contact_id, Math.min(firstSeen.get(e.contact_id) ?? Infinity, ms));
+    if (e.type === 'user.registered') {
+      firstRegistered.set(e.contact_id, Math.min(firstRegistered.get(e.contact_id) ?? Infinity, ms));
+    }
   }
   const add = (m: Map<string, Set<string>>, k: string, v: string) => m.set(k, (m.get(k) ?? new Set()).add(v));
   for (const e of events) {
@@ -70,10 +79,9 @@ function expected(
     if (ms < lo || ms >= hi) continue;
     periods.add(period(ms));
     if (!PASSIVE.includes(e.type)) add(active, period(ms), e.contact_id);
-    if (cohortBy === 'registered' && e.type === 'user.registered') add(cohorts, period(ms), e.contact_id);
   }
-  if (cohortBy === 'first_seen') {
-    for (const [contact, ms] of firstSeen) if (ms >= lo && ms < hi) add(cohorts, period(ms), contact);
+  for (const [contact, ms] of cohortBy === 'first_seen' ? firstSeen : firstRegistered) {
+    if (ms >= lo && ms < hi) add(cohorts, period(ms), contact);
   }
   const rows: { cohort: string; cohort_size: number; period: string; active: number }[] = [];
   for (const cohort of [...cohorts.keys()].sort()) {
@@ -96,18 +104,29 @@ describe('cohorts report', () => {
     ['Asia/Kathmandu', 'month', 'first_seen'],
     ['Europe/Berlin', 'week', 'registered'],
     ['UTC', 'week', 'first_seen'],
-  ] as const)('in %s by %s, cohort by %s, equals the computation over raw events', async (tz, interval, cohortBy) => {
-    const result = await ctx.wh.app
-      .get(ReportService)
-      .run('cohorts', { tenant: TENANT, tz, interval, cohort_by: cohortBy, from: '2026-07-01', to: '2026-11-16' });
-    const got = result.rows.map(({ cohort, cohort_size, period, active }) => ({ cohort, cohort_size, period, active }));
-    const want = expected(events, tz, '2026-07-01', '2026-11-16', interval, cohortBy);
-    expect(got).toEqual(want);
-    expect(want.length).toBeGreaterThan(10);
-    // The triangle: share is active / size, and a cohort's first period counts from 0.
-    for (const r of result.rows) expect(r.share).toBeCloseTo(Number(r.active) / Number(r.cohort_size), 4);
-    expect(result.rows[0].periods_since).toBe(0);
-  });
+    ['Europe/Berlin', 'month', 'first_seen'],
+  ] as const)(
+    'in %s by %s, cohort by %s, equals the computation over raw events, from summaries and the fine rollups',
+    async (tz, interval, cohortBy) => {
+      const want = expected(events, tz, '2026-07-01', '2026-11-16', interval, cohortBy);
+      expect(want.length).toBeGreaterThan(10);
+      await onBothPaths(ctx.wh, async (path) => {
+        const result = await ctx.wh.app
+          .get(ReportService)
+          .run('cohorts', { tenant: TENANT, tz, interval, cohort_by: cohortBy, from: '2026-07-01', to: '2026-11-16' });
+        const got = result.rows.map(({ cohort, cohort_size, period, active }) => ({
+          cohort,
+          cohort_size,
+          period,
+          active,
+        }));
+        expect({ path, rows: got }).toEqual({ path, rows: want });
+        // The triangle: share is active / size, and a cohort's first period counts from 0.
+        for (const r of result.rows) expect(r.share).toBeCloseTo(Number(r.active) / Number(r.cohort_size), 4);
+        expect(result.rows[0].periods_since).toBe(0);
+      });
+    },
+  );
 
   it('rejects an unknown cohort_by with a 400 naming it', async () => {
     const res = await ctx.wh

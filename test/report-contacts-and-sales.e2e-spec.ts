@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
+import { onBothPaths } from './support/report-paths';
 
 /** contacts-and-sales against a plain TypeScript computation over the generated events. */
 interface Ev {
@@ -51,7 +52,24 @@ function generate(): Ev[] {
         }),
       );
     }
-    if (rnd() < 0.6) events.push(ev(t + Math.floor(rnd() * DAY), 'conversation.resolved', contact, conv));
+    const shape = rnd();
+    if (shape < 0.5) {
+      events.push(ev(t + Math.floor(rnd() * DAY), 'conversation.resolved', contact, conv));
+    } else if (shape < 0.6) {
+      // Silent for 8 to 20 days, then active again on the same thread: a second conversation.
+      t += (8 + Math.floor(rnd() * 12)) * DAY;
+      events.push(ev(t, 'conversation.message_in', contact, conv));
+      events.push(ev(t + 3_600_000, 'conversation.message_out', contact, { ...conv, agent_id: 'a1' }));
+      if (rnd() < 0.5) events.push(ev(t + DAY, 'conversation.resolved', contact, conv));
+    } else if (shape < 0.7) {
+      // Resolved, then the contact writes again: a new conversation on the same thread.
+      events.push(ev(t + 3_600_000, 'conversation.resolved', contact, conv));
+      events.push(ev(t + 2 * DAY, 'conversation.message_in', contact, conv));
+    } else if (shape < 0.75) {
+      // Resolved only after the thread went quiet for more than 7 days: it had closed by itself.
+      events.push(ev(t + 10 * DAY, 'conversation.resolved', contact, conv));
+    }
+    // The rest are never resolved: each closes 7 days after its last activity.
     if (rnd() < 0.35) {
       // A purchase 0 to 12 days later: some inside the default 7-day window, some outside.
       const first = Date.parse(events.find((e) => e.conversation_id === conv.conversation_id)!.occurred_at);
@@ -72,13 +90,44 @@ function expected(events: Ev[], from: number, to: number, days: number, groupBy?
   const convs = new Map<string, Ev[]>();
   for (const e of events)
     if (e.conversation_id) convs.set(e.conversation_id, [...(convs.get(e.conversation_id) ?? []), e]);
-  type Conv = { id: string; contact: string; first: number; closed: number; grp: string };
-  const list: Conv[] = [...convs.entries()].map(([id, evs]) => {
-    const sorted = [...evs].sort((a, b) => at(a) - at(b));
-    const resolved = sorted.filter((e) => e.type === 'conversation.resolved').map(at);
-    const closed = resolved.length ? Math.max(...resolved) : at(sorted[sorted.length - 1]) + 7 * DAY;
-    return { id, contact: sorted[0].contact_id, first: at(sorted[0]), closed, grp: groupBy ? sorted[0][groupBy] : '' };
-  });
+  type Conv = { id: string; contact: string; first: number; closes: number; closed: boolean; grp: string; evs: Ev[] };
+  const ord = (e: Ev) => (e.type === 'conversation.started' ? 0 : e.type === 'conversation.resolved' ? 2 : 1);
+  const list: Conv[] = [];
+  for (const [id, evs] of convs) {
+    // Conversations on the thread: a new one at the first event, after a resolution, after 7 days of silence.
+    const sorted = [...evs].sort((a, b) => at(a) - at(b) || ord(a) - ord(b));
+    const sessions: Ev[][] = [];
+    let lastActivity: number | null = null;
+    let prevType = '';
+    for (const e of sorted) {
+      if (
+        sessions.length === 0 ||
+        prevType === 'conversation.resolved' ||
+        lastActivity === null ||
+        at(e) > lastActivity + 7 * DAY
+      )
+        sessions.push([]);
+      sessions[sessions.length - 1].push(e);
+      if (e.type !== 'conversation.resolved') lastActivity = at(e);
+      prevType = e.type;
+    }
+    sessions
+      .filter((ss) => ss.some((e) => e.type !== 'conversation.resolved'))
+      .forEach((ss, n) => {
+        const resolution = ss.find((e) => e.type === 'conversation.resolved');
+        const lastAct = Math.max(...ss.filter((e) => e.type !== 'conversation.resolved').map(at));
+        const closes = resolution ? at(resolution) : lastAct + 7 * DAY;
+        list.push({
+          id: `${id}#${n}`,
+          contact: ss[0].contact_id,
+          first: at(ss[0]),
+          closes,
+          closed: closes <= Date.now(),
+          grp: groupBy ? ss[0][groupBy] : '',
+          evs: ss,
+        });
+      });
+  }
   const groups = [...new Set(list.map((c) => c.grp))].sort();
   // Each purchase: the latest conversation of its contact started at or before it.
   const attributed = events
@@ -96,9 +145,9 @@ function expected(events: Ev[], from: number, to: number, days: number, groupBy?
   return groups
     .map((g) => {
       const mine = list.filter((c) => c.grp === g);
-      const ids = new Set(mine.map((c) => c.id));
-      const msgs = events.filter((e) => e.conversation_id && ids.has(e.conversation_id) && at(e) >= from && at(e) < to);
-      const closedIn = mine.filter((c) => c.closed >= from && c.closed < to);
+      const inRange = (e: Ev) => at(e) >= from && at(e) < to;
+      const msgs = mine.flatMap((c) => c.evs.filter(inRange).map((e) => ({ e, c })));
+      const closedIn = mine.filter((c) => c.closed && c.closes >= from && c.closes < to);
       const sales = attributed.filter(({ c }) => c.grp === g);
       const initiated = mine.filter((c) => c.first >= from && c.first < to).length;
       const turnover = round(
@@ -107,13 +156,13 @@ function expected(events: Ev[], from: number, to: number, days: number, groupBy?
       );
       return {
         ...(groupBy ? { [groupBy]: g } : {}),
-        contacts: mine.filter((c) => c.first >= from && c.closed < to).length,
+        contacts: mine.filter((c) => c.first >= from && c.closed && c.closes < to).length,
         initiated,
-        active: new Set(msgs.filter((e) => e.type === 'conversation.message_out').map((e) => e.conversation_id)).size,
-        messages_received: msgs.filter((e) => e.type === 'conversation.message_in').length,
-        messages_sent: msgs.filter((e) => e.type === 'conversation.message_out').length,
+        active: new Set(msgs.filter(({ e }) => e.type === 'conversation.message_out').map(({ c }) => c.id)).size,
+        messages_received: msgs.filter(({ e }) => e.type === 'conversation.message_in').length,
+        messages_sent: msgs.filter(({ e }) => e.type === 'conversation.message_out').length,
         average_handling_seconds: closedIn.length
-          ? round(closedIn.reduce((s, c) => s + (c.closed - c.first) / 1000, 0) / closedIn.length, 3)
+          ? round(closedIn.reduce((s, c) => s + (c.closes - c.first) / 1000, 0) / closedIn.length, 3)
           : null,
         conversion_rate: initiated ? round(new Set(sales.map(({ c }) => c.id)).size / initiated, 4) : 0,
         turnover,
@@ -129,6 +178,45 @@ function expected(events: Ev[], from: number, to: number, days: number, groupBy?
 
 const events = generate();
 const ctx = loadedWarehouse(events, { homeZone: 'Europe/Berlin' });
+
+describe('contacts-and-sales conversations', () => {
+  it('closes a thread silent for 20 days 7 days after its last message, and counts its return as a new conversation', async () => {
+    const edge = 'edge-silent';
+    const t0 = Date.UTC(2026, 9, 1, 9);
+    const thread = { conversation_id: 'thread-silent', platform: 'web', channel: 'chat' };
+    const sent = [
+      { type: 'conversation.message_in', at: t0 },
+      { type: 'conversation.message_out', at: t0 + 3_600_000 },
+      { type: 'conversation.message_in', at: t0 + 20 * DAY },
+      { type: 'conversation.resolved', at: t0 + 20 * DAY + 2 * 3_600_000 },
+    ].map(({ type, at }) => ({
+      event_id: randomUUID(),
+      tenant_id: 'sales-edge',
+      occurred_at: new Date(at).toISOString(),
+      type,
+      contact_id: edge,
+      ...thread,
+    }));
+    await ctx.wh.http().post('/v1/events').send(sent).expect(200);
+    const result = await ctx.wh.app.get(ReportService).run('contacts-and-sales', {
+      tenant: 'sales-edge',
+      tz: 'UTC',
+      from: '2026-10-01',
+      to: '2026-11-01',
+    });
+    // Two conversations: 1 h of activity then closed by itself 7 days later; 2 h until its resolution.
+    expect(result.rows).toEqual([
+      expect.objectContaining({
+        contacts: 2,
+        initiated: 2,
+        active: 1,
+        messages_received: 2,
+        messages_sent: 1,
+        average_handling_seconds: ((3_600_000 + 7 * DAY) / 1000 + (2 * 3_600_000) / 1000) / 2,
+      }),
+    ]);
+  });
+});
 
 describe('contacts-and-sales report', () => {
   it.each([
@@ -146,7 +234,6 @@ describe('contacts-and-sales report', () => {
         attribution_days: days,
       };
       if (groupBy) q.group_by = groupBy;
-      const result = await ctx.wh.app.get(ReportService).run('contacts-and-sales', q);
       const want = expected(
         events,
         localMidnight('2026-09-10', tz),
@@ -154,8 +241,12 @@ describe('contacts-and-sales report', () => {
         Number(days),
         groupBy || undefined,
       );
-      expect(result.rows).toEqual(want);
       expect(want.reduce((s, r) => s + Number(r.transactions), 0)).toBeGreaterThan(0);
+      // No summary serves this report; both paths must give the same figures anyway.
+      await onBothPaths(ctx.wh, async (path) => {
+        const result = await ctx.wh.app.get(ReportService).run('contacts-and-sales', q);
+        expect({ path, rows: result.rows }).toEqual({ path, rows: want });
+      });
     },
   );
 });

@@ -5,6 +5,7 @@ import { resolveRange } from '../libs/reports/src/report-range';
 import { RollupJob } from '@tallyhouse/rollups';
 import { localMidnight } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
+import { bothPathsAgree } from './support/report-paths';
 
 /**
  * customer-touch against a plain TypeScript computation over the generated
@@ -105,7 +106,8 @@ const events = generate();
 const ctx = loadedWarehouse(events, { homeZone: 'Asia/Kathmandu' });
 
 const run = (q: Record<string, string>) =>
-  ctx.wh.app.get(ReportService).run('customer-touch', { tenant: TENANT, ...q });
+  // Every figure from the summaries and from the fine rollups alike (they must agree).
+  bothPathsAgree(ctx.wh, () => ctx.wh.app.get(ReportService).run('customer-touch', { tenant: TENANT, ...q }));
 
 describe('customer-touch report', () => {
   it.each([

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ReportService } from '@tallyhouse/reports';
 import { localMidnight, localParts, localPeriod } from './support/local-time';
 import { loadedWarehouse, seeded } from './support/report-fixture';
+import { bothPathsAgree } from './support/report-paths';
 
 /** The district reports against plain TypeScript computations over the generated events. */
 interface Ev {
@@ -90,7 +91,8 @@ const events = generate();
 const ctx = loadedWarehouse(events, { homeZone: TZ });
 const at = (e: Ev) => Date.parse(e.occurred_at);
 const run = (name: string, q: Record<string, string>) =>
-  ctx.wh.app.get(ReportService).run(name, { tenant: TENANT, tz: TZ, ...q });
+  // Every figure from the summaries and from the fine rollups alike (they must agree).
+  bothPathsAgree(ctx.wh, () => ctx.wh.app.get(ReportService).run(name, { tenant: TENANT, tz: TZ, ...q }));
 
 function distinctBy(evs: Ev[], key: (e: Ev) => string) {
   const m = new Map<string, Set<string>>();

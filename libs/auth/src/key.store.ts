@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { chTime, ClickHouseService, isoTime } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
 import { generateKey, keyMatches, keyPrefix } from './api-key';
@@ -48,18 +48,56 @@ export type KeyCheck =
   { ok: true; principal: Principal } | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' | 'expired' };
 
 /**
- * API keys in ClickHouse, looked up by prefix. Rows are cached for
- * KEY_CACHE_SECONDS; a revocation in this process drops the entry at once,
- * another process sees it when its entry ages out.
+ * API keys in ClickHouse, checked against a table of them held in memory, so
+ * that no request waits for the engine to be told whether its key is good
+ * (the embedded engine runs one query at a time: a key check queued behind an
+ * analyst's 10-second query made every API call wait). The table is loaded
+ * at start and read again every KEY_CACHE_SECONDS in the background; keys made
+ * or revoked by this process change it at once. On the embedded engine that is
+ * every key (one process owns the data directory); against a server, a key
+ * another process made in the last seconds is looked up once on a miss, and a
+ * revocation elsewhere takes effect within KEY_CACHE_SECONDS, as before.
  */
 @Injectable()
-export class KeyStore {
-  private readonly cache = new Map<string, { row: KeyRow | null; until: number }>();
+export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly keys = new Map<string, KeyRow>();
+  /** Prefixes looked up on a miss (server engines), and when: not asked again for KEY_CACHE_SECONDS. */
+  private readonly misses = new Map<string, number>();
+  private loaded: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ch: ClickHouseService,
     private readonly config: AppConfig,
   ) {}
+
+  /** After every module's init (the migrations made api_keys): load, then keep reading in the background. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ready();
+    const every = Math.max(1, this.config.KEY_CACHE_SECONDS) * 1000;
+    this.timer = setInterval(() => void this.reload().catch(() => undefined), every);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private ready(): Promise<void> {
+    this.loaded ??= this.reload();
+    return this.loaded;
+  }
+
+  /** Reads every key again (what other processes, or a direct write, changed); resolves when the table is current. */
+  async reload(): Promise<void> {
+    const rows = await this.ch.query<KeyRow>('SELECT * EXCEPT updated_at FROM api_keys FINAL', {
+      tag: 'auth:keys-table',
+      idempotent: true,
+    });
+    this.keys.clear();
+    for (const row of rows) this.keys.set(row.prefix, row);
+    this.misses.clear();
+  }
 
   async create(req: NewKeyRequest): Promise<CreatedKey> {
     const made = generateKey();
@@ -91,13 +129,13 @@ export class KeyStore {
   }
 
   async get(prefix: string): Promise<KeyInfo | null> {
-    const row = await this.row(prefix, true);
+    const row = await this.row(prefix);
     return row ? info(row) : null;
   }
 
-  /** Revokes at once in this process (the cache entry goes); true when the key existed. */
+  /** Revokes at once in this process (its table changes); the key's info, or null when it never existed. */
   async revoke(prefix: string): Promise<KeyInfo | null> {
-    const row = await this.row(prefix, true);
+    const row = await this.row(prefix);
     if (!row) return null;
     if (!row.revoked_at) {
       row.revoked_at = chTime(new Date());
@@ -119,11 +157,12 @@ export class KeyStore {
     return Number(rows[0]?.n ?? 0) > 0;
   }
 
-  /** Checks a presented key: well-formed, known, hash matching, not revoked, not expired. */
+  /** Checks a presented key: well-formed, known, hash matching, not revoked, not expired. No engine call on the embedded engine. */
   async check(key: string, now = Date.now()): Promise<KeyCheck> {
     const prefix = keyPrefix(key);
     if (!prefix) return { ok: false, reason: 'malformed' };
-    const row = await this.row(prefix, false);
+    await this.ready();
+    const row = this.keys.get(prefix) ?? (await this.lookUpMiss(prefix));
     if (!row || !keyMatches(key, row.salt, row.hash) || !isRole(row.role)) return { ok: false, reason: 'unknown' };
     if (row.revoked_at) return { ok: false, reason: 'revoked' };
     if (row.expires_at && Date.parse(isoTime(row.expires_at)) <= now) return { ok: false, reason: 'expired' };
@@ -132,19 +171,29 @@ export class KeyStore {
 
   private async save(row: KeyRow): Promise<void> {
     await this.ch.insertRows('api_keys', [{ ...row, updated_at: chTime(new Date()) }], { tag: 'auth:save-key' });
-    this.cache.delete(row.prefix);
+    this.keys.set(row.prefix, row);
   }
 
-  private async row(prefix: string, fresh: boolean): Promise<KeyRow | null> {
-    const cached = this.cache.get(prefix);
-    if (!fresh && cached && cached.until > Date.now()) return cached.row;
+  /**
+   * A prefix the table does not have: on the embedded engine this process made or loaded every key, so
+   * it is unknown. A server may hold a key another process made since the last reload: asked once.
+   */
+  private async lookUpMiss(prefix: string): Promise<KeyRow | null> {
+    if (this.ch.engine === 'embedded') return null;
+    const asked = this.misses.get(prefix);
+    if (asked !== undefined && Date.now() - asked < this.config.KEY_CACHE_SECONDS * 1000) return null;
+    this.misses.set(prefix, Date.now());
+    const row = await this.row(prefix);
+    if (row) this.keys.set(prefix, row);
+    return row;
+  }
+
+  private async row(prefix: string): Promise<KeyRow | null> {
     const rows = await this.ch.query<KeyRow>(
       `SELECT * EXCEPT updated_at FROM api_keys FINAL WHERE prefix = {prefix:String}`,
       { tag: 'auth:key', params: { prefix }, idempotent: true },
     );
-    const row = rows[0] ?? null;
-    this.cache.set(prefix, { row, until: Date.now() + this.config.KEY_CACHE_SECONDS * 1000 });
-    return row;
+    return rows[0] ?? null;
   }
 }
 

@@ -30,12 +30,18 @@ export class ReportParams {
   @Matches(ID, { message: 'tenant must be a tenant id' })
   tenant!: string;
 
-  @ApiProperty({ description: 'Start, inclusive: a date (local midnight in tz) or an instant with offset' })
-  @IsString({ message: 'from is required (YYYY-MM-DD or an ISO 8601 instant)' })
+  @ApiProperty({
+    description:
+      'Start, inclusive: a date (local midnight in tz), or an instant with its offset on a quarter hour ' +
+      '(2026-10-01T06:15:00+02:00: reports read 15-minute rollups, so an instant between quarter hours is refused)',
+  })
+  @IsString({ message: 'from is required (YYYY-MM-DD or an ISO 8601 instant on a quarter hour)' })
   from!: string;
 
-  @ApiProperty({ description: 'End, exclusive: a date (local midnight in tz) or an instant with offset' })
-  @IsString({ message: 'to is required (YYYY-MM-DD or an ISO 8601 instant)' })
+  @ApiProperty({
+    description: 'End, exclusive: a date (local midnight in tz), or an instant with its offset on a quarter hour',
+  })
+  @IsString({ message: 'to is required (YYYY-MM-DD or an ISO 8601 instant on a quarter hour)' })
   to!: string;
 
   @ApiPropertyOptional({ description: "IANA time zone of dates, buckets and instants (default: the tenant's)" })

@@ -12,7 +12,10 @@ export function periodExpr(interval: Interval, weekStart: 'monday' | 'sunday', c
   const local = `toTimeZone(${column}, {tz:String})`;
   switch (interval) {
     case 'hour':
-      return `formatDateTime(toStartOfHour(${local}), '%Y-%m-%d %H:00', {tz:String})`;
+      // The local wall hour of the bucket, formatted straight from the instant. (toStartOfHour of the local
+      // time cut Lord Howe's hours at UTC hours on its DST days, where its offset is +10:30.) Every offset
+      // is a multiple of 15 minutes, so a 15-minute bucket lies inside one local hour.
+      return `formatDateTime(${column}, '%Y-%m-%d %H:00', {tz:String})`;
     case 'day':
       return `toString(toDate(${local}, {tz:String}))`;
     case 'week':

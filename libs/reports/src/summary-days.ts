@@ -1,45 +1,6 @@
 import type { ClickHouseService } from '@tallyhouse/clickhouse';
-import {
-  CAMPAIGN_TABLE,
-  campaignDayCurrent,
-  CONVERSATION_TYPES,
-  FUNNEL_TYPES,
-  RESOLVED_TABLE,
-  resolvedDayCurrent,
-  type TypeArrival,
-} from '@tallyhouse/rollups';
+import { dayCurrent, type DaySummaryFamily, type TypeArrival } from '@tallyhouse/rollups';
 import type { ReportRange } from './report-range';
-
-/** A per-day summary the rollup job builds (rollup_builds.table_name) and when a built day is current. */
-export interface DaySummary {
-  table: string;
-  /** Event types whose late arrivals can change a day. */
-  types: readonly string[];
-  /** The type whose events put rows on a day (days without them need no summary). */
-  rowType: string;
-  current(
-    build: { time_zone: string; sourceArrivalMs: number },
-    tz: string,
-    arrivals: readonly TypeArrival[],
-    dayEndMs: number,
-  ): boolean;
-}
-
-/** campaign_send_daily: per first-send day; a late event reaches the days its step's window can. */
-export const SEND_DAYS: DaySummary = {
-  table: CAMPAIGN_TABLE,
-  types: FUNNEL_TYPES,
-  rowType: 'message.sent',
-  current: campaignDayCurrent,
-};
-
-/** resolved_daily: per day of the latest resolution; any conversation event reaches every day. */
-export const RESOLVED_DAYS: DaySummary = {
-  table: RESOLVED_TABLE,
-  types: CONVERSATION_TYPES,
-  rowType: 'conversation.resolved',
-  current: (build, tz, arrivals) => resolvedDayCurrent(build, tz, arrivals),
-};
 
 /**
  * Which local days of a range can be read from a per-day summary: whole days
@@ -78,7 +39,7 @@ export async function summarisedDays(
   ch: ClickHouseService,
   tenant: string,
   range: ReportRange,
-  summary: DaySummary,
+  summary: DaySummaryFamily,
 ): Promise<SummarisedDays> {
   const values = {
     tenant,
@@ -124,7 +85,8 @@ export async function summarisedDays(
     .map((h) => ({ type: h.type, hourMs: Number(h.hour_s) * 1000, lastMs: Number(h.last_ms) }))
     .filter((a) => a.lastMs > minSource);
   const fresh = whole.filter((b) =>
-    summary.current(
+    dayCurrent(
+      summary,
       { time_zone: b.time_zone, sourceArrivalMs: Number(b.source_ms) },
       range.tz,
       arrivals,

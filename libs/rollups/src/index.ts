@@ -4,14 +4,24 @@ export { RollupScheduler, ROLLUP_CRON_JOB } from './job/rollup.scheduler';
 export { RollupReader, type CompleteAsOf } from './job/rollup.reader';
 export type { Watermark } from './job/rollup-watermarks';
 export type { RollupRunSummary, RunRangeOptions, SummaryTable, TenantRollupSummary } from './job/rollup.types';
+export { dayCurrent, type DaySummaryFamily, type TypeArrival } from './definitions/day-summary';
 export {
+  CAMPAIGN_FUNNEL,
   CAMPAIGN_TABLE,
-  campaignDayCurrent,
+  campaignStepsSql,
   FUNNEL_TYPES,
-  typeArrivals,
-  type TypeArrival,
-} from './job/campaign-summary';
-export { CONVERSATION_TYPES, RESOLVED_TABLE, resolvedDayCurrent } from './job/resolved-summary';
+  GOAL_WINDOW_DAYS,
+  STEP_STATES,
+  VIEW_WINDOW_DAYS,
+} from './definitions/campaign-funnel';
+export {
+  CONVERSATION_TYPES,
+  RESOLVED_CONVERSATIONS,
+  RESOLVED_STATE,
+  RESOLVED_TABLE,
+  resolutionsSql,
+} from './definitions/resolved-conversations';
+export { typeArrivals } from './job/day-builds';
 export {
   ACTIVITY_AGGREGATES,
   HELPED_TYPES,

@@ -6,7 +6,8 @@ import type { ReportRange } from '../report-range';
 import { rollupSource } from '../rollup-source';
 import type { ClickHouseService } from '@tallyhouse/clickhouse';
 import { HELPED_TYPES, PROACTIVE_CHANNELS } from '@tallyhouse/rollups';
-import { RESOLVED_DAYS, summarisedDays, type SummarisedDays } from '../summary-days';
+import { summarisedDays, type SummarisedDays } from '../summary-days';
+import { RESOLVED_CONVERSATIONS, RESOLVED_STATE, resolutionsSql } from '@tallyhouse/rollups';
 
 export class AccountUsageParams extends ReportParams {}
 
@@ -39,9 +40,12 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
   description:
     'Per interval in the chosen time zone. unique_contacts: distinct contacts who sent or received a ' +
     'conversation message (conversation.message_in or .message_out) in the interval; exact, and for a ' +
-    "month it is the month's distinct contacts, not a sum of days. resolved_conversations: conversations " +
-    'resolved in the interval whose first message was inbound and had at least one outbound message ' +
-    '(platform and channel are those of the first message). active_agents: distinct agents who sent at ' +
+    "month it is the month's distinct contacts, not a sum of days. resolved_conversations: distinct " +
+    'conversations with a resolution (conversation.resolved) in the interval whose first message ' +
+    '(conversation.message_in or .message_out, the earliest) was inbound and that have at least one outbound ' +
+    'message; every resolution counts, so a conversation resolved in two months counts in both, and once in a ' +
+    'period holding both; grouped and filtered by the platform and channel of that first message. ' +
+    'active_agents: distinct agents who sent at ' +
     'least one outbound conversation message. channels: distinct channels with any event. ' +
     'proactive_messages: messages sent (message.sent) on the conversational channels chat and social, ' +
     'that is, not in reply to a conversation. The channel filter applies to every figure.',
@@ -69,15 +73,16 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
       ? await usageFromActivity(ch, params, range, period, grp)
       : await usageFromRollups(ch, params, range, period, grp);
     const resolvedWhere = params.channel?.length ? 'AND channel IN {f_channel:Array(String)}' : '';
-    // Whole current days from resolved_daily (hours cannot be cut out of a day), the rest from conversations.
+    // Whole current days from resolved_daily (hours cannot be cut out of a day), the rest computed by the
+    // same definition the job builds with: sets of conversations, merged, so a period counts each once.
     const summary: SummarisedDays =
       params.interval === 'hour'
         ? { days: [], builtMs: [], fallback: true }
-        : await summarisedDays(ch, params.tenant, range, RESOLVED_DAYS);
+        : await summarisedDays(ch, params.tenant, range, RESOLVED_CONVERSATIONS);
     const branches: string[] = [];
     if (summary.days.length > 0) {
       branches.push(`SELECT ${periodExpr(params.interval, params.week_start, 'toDateTime(day, {tz:String})')} AS period,
-                            ${grp} AS grp, resolved
+                            ${grp} AS grp, conversations
         FROM resolved_daily FINAL
         WHERE tenant_id = {tenant:String} AND time_zone = {tz:String} AND day IN {s_days:Array(Date)}
           AND toUnixTimestamp64Milli(built_at) >= {s_built:Array(Int64)}[indexOf({s_days:Array(Date)}, day)]
@@ -85,30 +90,15 @@ export const AccountUsageReport: ReportDefinition<AccountUsageParams> = {
     }
     if (summary.fallback) {
       branches.push(`SELECT ${periodExpr(params.interval, params.week_start, 'resolved_at')} AS period,
-              ${grp} AS grp, count() AS resolved
-       FROM (
-         SELECT max(resolved_at) AS resolved_at, argMinIfMerge(first_message) AS first_message, sum(outbound) AS outbound,
-                argMinMerge(platform) AS platform, argMinMerge(channel) AS channel
-         FROM conversations
-         WHERE tenant_id = {tenant:String}
-           -- Only conversations with a resolution in the range: the part holding the latest one has it.
-           AND conversation_id IN (
-             SELECT conversation_id FROM conversations
-             WHERE tenant_id = {tenant:String}
-               AND resolved_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-               AND resolved_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
-           )
-         GROUP BY conversation_id
-       )
-       WHERE resolved_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-         AND resolved_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
-         AND toDate(resolved_at, {tz:String}) NOT IN {s_days:Array(Date)}
-         AND first_message = 'conversation.message_in' AND outbound > 0
-         ${resolvedWhere}
+              ${grp} AS grp, ${RESOLVED_STATE} AS conversations
+       FROM resolutions
+       WHERE toDate(resolved_at, {tz:String}) NOT IN {s_days:Array(Date)}
        GROUP BY period, grp`);
     }
     const resolved = await ch.query<ResolvedRow>(
-      `SELECT period, grp, sum(resolved) AS resolved FROM (${branches.join('\n UNION ALL \n')}) GROUP BY period, grp`,
+      `${summary.fallback ? `WITH ${resolutionsSql(resolvedWhere)}` : ''}
+       SELECT period, grp, uniqExactMerge(conversations) AS resolved
+       FROM (${branches.join('\n UNION ALL \n')}) GROUP BY period, grp`,
       {
         tag: 'report:account-usage:resolved',
         params: { ...where.values, s_days: summary.days, s_built: summary.builtMs },

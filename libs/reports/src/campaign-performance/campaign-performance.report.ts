@@ -4,7 +4,14 @@ import type { ReportColumn, ReportContext, ReportDefinition, ReportRow } from '.
 import { ReportParams } from '../report-params';
 import { periodExpr } from '../rollup-sql';
 import { share } from '../report-values';
-import { SEND_DAYS, summarisedDays, type SummarisedDays } from '../summary-days';
+import { summarisedDays, type SummarisedDays } from '../summary-days';
+import {
+  CAMPAIGN_FUNNEL,
+  campaignStepsSql,
+  GOAL_WINDOW_DAYS,
+  STEP_STATES,
+  VIEW_WINDOW_DAYS,
+} from '@tallyhouse/rollups';
 
 const VIEWS = ['summary', 'daily', 'contacts', 'users'] as const;
 const KINDS = ['all', 'campaign', 'one-time'] as const;
@@ -52,6 +59,7 @@ const ONE_TIME_SHEETS = [
 interface StepRow {
   kind: string;
   id: string;
+  message_id: string;
   period: string;
   contact_id: string;
   sent: number | string;
@@ -64,45 +72,6 @@ interface StepRow {
   goal_at: string | null;
 }
 
-/**
- * Per (campaign or one-time message, contact): the send in range and whether
- * each later step happened inside its window. Steps are judged against the
- * first send of that message to that contact.
- */
-const FUNNEL = `
-  sends AS (
-    SELECT campaign_id, message_id, contact_no, any(contact_id) AS contact_id,
-           min(sent_at) AS first_sent_at, min(viewed_at) AS first_viewed_at, min(clicked_at) AS first_clicked_at
-    FROM message_funnel
-    WHERE tenant_id = {tenant:String} AND message_id != '' CAMPAIGN_FILTER KIND_FILTER CONTACT_PAGE
-    GROUP BY campaign_id, message_id, contact_no
-    HAVING first_sent_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-       AND first_sent_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
-  ),
-  goals AS (
-    SELECT campaign_id, message_id, contact_no, min(goal_at) AS first_goal_at
-    FROM message_funnel
-    WHERE tenant_id = {tenant:String} AND goal_at IS NOT NULL CONTACT_PAGE
-    GROUP BY campaign_id, message_id, contact_no
-  ),
-  steps AS (
-    SELECT if(s.campaign_id != '', 'campaign', 'one-time message') AS kind,
-           if(s.campaign_id != '', s.campaign_id, s.message_id) AS id,
-           s.contact_no AS contact_no, s.contact_id AS contact_id, s.first_sent_at AS sent_at,
-           s.first_viewed_at IS NOT NULL AND s.first_viewed_at >= s.first_sent_at
-             AND s.first_viewed_at <= s.first_sent_at + INTERVAL 7 DAY AS viewed,
-           s.first_clicked_at IS NOT NULL AND s.first_clicked_at >= s.first_sent_at AS clicked,
-           viewed AND g.first_goal_at IS NOT NULL AND g.first_goal_at >= s.first_sent_at
-             AND g.first_goal_at <= s.first_sent_at + INTERVAL 30 DAY AS goal,
-           if(viewed, s.first_viewed_at, NULL) AS viewed_at,
-           if(clicked, s.first_clicked_at, NULL) AS clicked_at,
-           if(goal, g.first_goal_at, NULL) AS goal_at
-    FROM sends AS s
-    LEFT JOIN goals AS g
-      ON g.campaign_id = s.campaign_id AND g.contact_no = s.contact_no
-     AND g.message_id = if(s.campaign_id = '', s.message_id, '')
-  )`;
-
 interface UserRow {
   contact_id: string;
   sent: number | string;
@@ -112,10 +81,6 @@ interface UserRow {
   first_sent_at: string;
   last_sent_at: string;
 }
-
-/** The step bitmaps of the funnel's rows, mergeable with campaign_send_daily's. */
-const STATES = `groupBitmapState(contact_no) AS sent, groupBitmapStateIf(contact_no, viewed) AS viewed,
-                groupBitmapStateIf(contact_no, clicked) AS clicked, groupBitmapStateIf(contact_no, goal) AS goal`;
 
 const KIND_ID = `if(campaign_id != '', 'campaign', 'one-time message') AS kind,
                  if(campaign_id != '', campaign_id, message_id) AS id`;
@@ -134,12 +99,15 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
   description:
     'Per campaign, and per one-time message (a message without a campaign), for the messages sent in the ' +
     "range (by the time of each contact's first send of the message). sent: distinct contacts sent to. " +
-    'viewed: of those, contacts who viewed the message within 7 days of its send (7 days exactly still ' +
-    'counts; 7 days and 1 ms does not). clicked: contacts who clicked it after the send. goal: contacts who ' +
-    "viewed it in its window and reached the campaign's goal (goal.reached with the campaign, or the " +
-    'one-time message) within 30 days of the send (day 30 counts, day 31 does not). Rates are of sent. ' +
-    'A contact sent several messages of a campaign counts once per step. view=daily splits by the ' +
-    'interval of the send; view=contacts lists each contact with the time of each step.',
+    `viewed: of those, contacts whose first view of the message falls within ${VIEW_WINDOW_DAYS} days of its send ` +
+    `(${VIEW_WINDOW_DAYS} days exactly counts; ${VIEW_WINDOW_DAYS} days and 1 ms does not). clicked: contacts who ` +
+    "clicked it at or after the send. goal: contacts who viewed it in its window and reached the campaign's goal " +
+    '(goal.reached with the campaign, or with the one-time message) at or after that view and within ' +
+    `${GOAL_WINDOW_DAYS} days of the send (day ${GOAL_WINDOW_DAYS} counts, day ${GOAL_WINDOW_DAYS + 1} does not). ` +
+    'Every goal counts, not only the first: a goal before the view does not, a later one inside the window does. ' +
+    'Rates are of sent. A contact sent several messages of a campaign counts once per step. view=daily splits by ' +
+    'the interval of the send; view=contacts lists each contact with each message it was sent and the time of ' +
+    'each step (goal_at: the first goal at or after the view); view=users one row per contact.',
   params: CampaignPerformanceParams,
   groupBy: [],
 
@@ -152,9 +120,13 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
       return [
         { name: 'contact_id', type: 'string', description: 'Contact' },
         { name: 'sent', type: 'integer', description: 'Messages sent to the contact in the range' },
-        { name: 'viewed', type: 'integer', description: 'Of those, viewed within 7 days' },
+        { name: 'viewed', type: 'integer', description: `Of those, viewed within ${VIEW_WINDOW_DAYS} days` },
         { name: 'clicked', type: 'integer', description: 'Of those, clicked' },
-        { name: 'goal', type: 'integer', description: 'Of those, with the goal reached within 30 days' },
+        {
+          name: 'goal',
+          type: 'integer',
+          description: `Of those, with a goal after the view within ${GOAL_WINDOW_DAYS} days`,
+        },
         { name: 'first_sent_at', type: 'datetime', description: 'First send in the range' },
         { name: 'last_sent_at', type: 'datetime', description: 'Last send in the range' },
       ];
@@ -162,11 +134,20 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
     if (params.view === 'contacts') {
       return [
         ...id,
+        {
+          name: 'message_id',
+          type: 'string',
+          description: 'The message sent (of the campaign, or the one-time message)',
+        },
         { name: 'contact_id', type: 'string', description: 'Contact' },
         { name: 'sent_at', type: 'datetime', description: 'First send to the contact (UTC)' },
-        { name: 'viewed_at', type: 'datetime', description: 'First view within 7 days (UTC)' },
-        { name: 'clicked_at', type: 'datetime', description: 'First click (UTC)' },
-        { name: 'goal_at', type: 'datetime', description: 'Goal within 30 days, after a view (UTC)' },
+        { name: 'viewed_at', type: 'datetime', description: `First view, within ${VIEW_WINDOW_DAYS} days (UTC)` },
+        { name: 'clicked_at', type: 'datetime', description: 'First click at or after the send (UTC)' },
+        {
+          name: 'goal_at',
+          type: 'datetime',
+          description: `First goal at or after the view, within ${GOAL_WINDOW_DAYS} days of the send (UTC)`,
+        },
       ];
     }
     return [
@@ -175,9 +156,13 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
         ? [{ name: 'period', type: 'string', description: 'Interval of the send, local' } as const]
         : []),
       { name: 'sent', type: 'integer', description: 'Contacts sent to' },
-      { name: 'viewed', type: 'integer', description: 'Viewed within 7 days' },
+      { name: 'viewed', type: 'integer', description: `Viewed within ${VIEW_WINDOW_DAYS} days` },
       { name: 'clicked', type: 'integer', description: 'Clicked' },
-      { name: 'goal', type: 'integer', description: 'Reached the goal within 30 days' },
+      {
+        name: 'goal',
+        type: 'integer',
+        description: `Reached the goal after the view, within ${GOAL_WINDOW_DAYS} days`,
+      },
       { name: 'view_rate', type: 'percent', description: 'viewed / sent' },
       { name: 'click_rate', type: 'percent', description: 'clicked / sent' },
       { name: 'goal_rate', type: 'percent', description: 'goal / sent' },
@@ -193,7 +178,7 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
     const summary: SummarisedDays =
       daily && params.interval === 'hour'
         ? { days: [], builtMs: [], fallback: true }
-        : await summarisedDays(ch, params.tenant, ctx.range, SEND_DAYS);
+        : await summarisedDays(ch, params.tenant, ctx.range, CAMPAIGN_FUNNEL);
     const period = (column: string) => (daily ? periodExpr(params.interval, params.week_start, column) : "''");
     const filters = FILTERS(params);
     const branches: string[] = [];
@@ -205,7 +190,7 @@ export const CampaignPerformanceReport: ReportDefinition<CampaignPerformancePara
           AND toUnixTimestamp64Milli(built_at) >= {s_built:Array(Int64)}[indexOf({s_days:Array(Date)}, day)]${filters}`);
     }
     if (summary.fallback) {
-      branches.push(`SELECT kind, id, ${period('sent_at')} AS period, ${STATES}
+      branches.push(`SELECT kind, id, ${period('sent_at')} AS period, ${STEP_STATES}
         FROM steps WHERE toDate(sent_at, {tz:String}) NOT IN {s_days:Array(Date)} GROUP BY kind, id, period`);
     }
     const rows = await ch.query<StepRow>(
@@ -292,17 +277,18 @@ function funnelQuery(
     after: page?.after ?? 0,
     up_to: page?.upTo ?? 0,
   };
-  const funnel = FUNNEL.replace(
-    'CAMPAIGN_FILTER',
+  const where = [
     params.campaign?.length
       ? 'AND (campaign_id IN {campaigns:Array(String)} OR message_id IN {campaigns:Array(String)})'
       : '',
-  )
-    .replace(
-      'KIND_FILTER',
-      { all: '', campaign: "AND campaign_id != ''", 'one-time': "AND campaign_id = ''" }[params.kind],
-    )
-    .replaceAll('CONTACT_PAGE', page ? 'AND contact_no > {after:UInt32} AND contact_no <= {up_to:UInt32}' : '');
+    { all: '', campaign: "AND campaign_id != ''", 'one-time': "AND campaign_id = ''" }[params.kind],
+    page ? 'AND contact_no > {after:UInt32} AND contact_no <= {up_to:UInt32}' : '',
+  ].join(' ');
+  const funnel = campaignStepsSql({
+    where,
+    sentHaving: `first_sent_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+      AND first_sent_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`,
+  });
   return { funnel, values };
 }
 
@@ -336,14 +322,15 @@ async function contactRows(
   }
   const rows = await ctx.ch.query<StepRow>(
     `WITH ${funnel}
-     SELECT kind, id, contact_id, toString(sent_at) AS sent_at, toString(viewed_at) AS viewed_at,
+     SELECT kind, id, message_id, contact_id, toString(sent_at) AS sent_at, toString(viewed_at) AS viewed_at,
             toString(clicked_at) AS clicked_at, toString(goal_at) AS goal_at
-     FROM steps ORDER BY ${page ? 'contact_no, kind, id' : 'kind, id, sent_at, contact_id'}`,
+     FROM steps ORDER BY ${page ? 'contact_no, kind, id, message_id' : 'kind, id, message_id, sent_at, contact_id'}`,
     { tag, params: values, idempotent: true },
   );
   return rows.map((r) => ({
     kind: r.kind,
     id: r.id,
+    message_id: r.message_id,
     contact_id: r.contact_id,
     sent_at: iso(r.sent_at),
     viewed_at: iso(r.viewed_at),

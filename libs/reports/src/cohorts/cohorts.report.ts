@@ -12,7 +12,7 @@ export class CohortsParams extends ReportParams {
   @ApiPropertyOptional({
     enum: ['registered', 'first_seen'],
     default: 'registered',
-    description: 'Cohort by the interval of user.registered, or of the first event of any kind',
+    description: 'Cohort by the interval of the first user.registered, or of the first event of any kind',
   })
   @IsOptional()
   @IsIn(['registered', 'first_seen'], { message: 'cohort_by must be registered or first_seen' })
@@ -56,12 +56,12 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
   title: 'Cohorts',
   reference: 'design: cohorts',
   description:
-    'Contacts grouped by the interval (default month; in the chosen zone) in which they registered ' +
-    '(user.registered) or, with cohort_by=first_seen, in which their first event of any kind falls ' +
-    '(contacts seen before the range are in no cohort). For each cohort and each interval from the ' +
-    "cohort's own onwards: how many of its contacts were active, and the share. Active = any event " +
-    'other than message.sent, message.delivered and message.bounced (things done to a contact, not by ' +
-    'them). Exact: sets of contacts, not sums.',
+    'Contacts grouped by the interval (default month; in the chosen zone) of their first user.registered, or ' +
+    'with cohort_by=first_seen of their first event of any kind. A contact joins one cohort only: registered ' +
+    'again later it stays in its first, and a contact registered (seen) before the range is in no cohort. For ' +
+    "each cohort and each interval from the cohort's own onwards: how many of its contacts were active, and " +
+    'the share. Active = any event other than message.sent, message.delivered and message.bounced (things ' +
+    'done to a contact, not by them). Exact: sets of contacts, not sums.',
   params: CohortsParams,
   groupBy: [],
 
@@ -81,25 +81,19 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
     // Cohorts take no filters: membership is about the contact, not a channel.
     const everything = Object.assign(new ReportParams(), { tenant: params.tenant });
     const source = await activitySource(ch, everything, range, params.interval);
-    // Seen before the range (first_seen cohorts exclude them): whole periods from the home zone's
-    // summaries (the zone only cuts the union into periods), rollup_15m for the rest.
-    const before =
-      params.cohort_by === 'first_seen'
-        ? await activitySource(
-            ch,
-            everything,
-            { tz: await homeZone(ch, params.tenant), fromMs: EARLIEST_EVENT_MS, toMs: range.fromMs },
-            'total',
-            { unionOnly: true },
-          )
-        : null;
-    const cohortOf =
-      params.cohort_by === 'registered'
-        ? 'c.registered'
-        : 'bitmapAndnot(c.seen, bitmapOr(b.seen_before, e.seen_earlier))';
-    const seenBefore = before
-      ? `(SELECT groupBitmapMergeState(seen) AS seen_before FROM ${prefixed(before.sql, 'b_')})`
-      : '(SELECT groupBitmapState(toUInt32(0)) AS seen_before)';
+    // Seen (registered) before the range: in no cohort, as a contact joins once, in its first interval.
+    // Whole periods from the home zone's summaries (the zone only cuts the union into periods),
+    // rollup_15m for the rest.
+    const before = await activitySource(
+      ch,
+      everything,
+      { tz: await homeZone(ch, params.tenant), fromMs: EARLIEST_EVENT_MS, toMs: range.fromMs },
+      'total',
+      { unionOnly: true },
+    );
+    const joined = params.cohort_by === 'registered' ? 'registered' : 'seen';
+    const cohortOf = `bitmapAndnot(c.${joined}, bitmapOr(b.before, e.earlier))`;
+    const joinedBefore = `(SELECT groupBitmapMergeState(${joined}) AS before FROM ${prefixed(before.sql, 'b_')})`;
     const rows = await ch.query<CohortRow>(
       `WITH
          periods AS (
@@ -109,7 +103,7 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
            GROUP BY period
          ),
          earlier AS (
-           SELECT c.period AS period, groupBitmapOrState(p.seen) AS seen_earlier
+           SELECT c.period AS period, groupBitmapOrState(p.${joined}) AS earlier
            FROM periods AS c CROSS JOIN periods AS p
            WHERE p.period < c.period
            GROUP BY c.period
@@ -118,7 +112,7 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
            SELECT c.period AS cohort, ${cohortOf} AS members
            FROM periods AS c
            LEFT JOIN earlier AS e ON e.period = c.period
-           CROSS JOIN ${seenBefore} AS b
+           CROSS JOIN ${joinedBefore} AS b
          )
        SELECT k.cohort AS cohort, a.period AS period, bitmapCardinality(k.members) AS cohort_size,
               bitmapAndCardinality(k.members, a.active) AS active
@@ -127,7 +121,7 @@ export const CohortsReport: ReportDefinition<CohortsParams> = {
        ORDER BY cohort, period`,
       {
         tag: 'report:cohorts',
-        params: { ...source.values, ...prefixedValues(before?.values, 'b_') },
+        params: { ...source.values, ...prefixedValues(before.values, 'b_') },
         idempotent: true,
       },
     );

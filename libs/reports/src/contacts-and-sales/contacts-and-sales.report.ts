@@ -20,8 +20,73 @@ export class ContactsAndSalesParams extends ReportParams {
 
 /** group_by value -> column of the conversation (fixed identifiers). */
 const GROUP_COLUMNS: Record<string, string> = { platform: 'platform', channel: 'channel' };
-/** A conversation closes when resolved, or after 7 days without a message. */
-const CLOSED_AT = "if(resolved_at > toDateTime64(0, 3, 'UTC'), resolved_at, last_at + INTERVAL 7 DAY)";
+
+/** Days without activity after which a conversation closes by itself (the reference's, not configurable). */
+export const INACTIVITY_CLOSE_DAYS = 7;
+
+/**
+ * Conversations as the reference counts them: "one conversation = an exchange
+ * on a single thread for 7 days of activity", closed by hand (a resolution)
+ * or by itself after 7 days without activity. So one conversation_id can hold
+ * several conversations: a new one starts at its first event, after a
+ * resolution, and after a silence of more than 7 days; a resolution after
+ * such a silence belongs to no open conversation and is ignored. Activity is
+ * any conversation event but a resolution. A conversation closes at its
+ * resolution, else 7 days after its last activity (if that moment has come).
+ * Its platform, channel and contact are those of its first event.
+ *
+ * The CTEs read every event of the threads with any event from 7 days before
+ * the range to its end: every conversation that starts, closes or has a
+ * message in the range is among them, with its whole history.
+ */
+const CONVERSATIONS = `
+  touched AS (
+    SELECT DISTINCT conversation_id FROM events
+    WHERE tenant_id = {tenant:String} AND type IN {types:Array(String)} AND conversation_id != ''
+      AND occurred_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') - INTERVAL ${INACTIVITY_CLOSE_DAYS} DAY
+      AND occurred_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
+  ),
+  thread AS (
+    SELECT conversation_id, occurred_at AS t, type, platform, channel, contact_no,
+           multiIf(type = 'conversation.started', 0, type = 'conversation.resolved', 2, 1) AS ord,
+           type != 'conversation.resolved' AS activity
+    FROM events
+    WHERE tenant_id = {tenant:String} AND type IN {types:Array(String)} AND conversation_id IN touched
+  ),
+  marked AS (
+    SELECT *,
+           row_number() OVER w AS n,
+           lagInFrame(type, 1, '') OVER w AS prev_type,
+           max(if(activity, t, NULL)) OVER before AS prev_activity
+    FROM thread
+    WINDOW w AS (PARTITION BY conversation_id ORDER BY t, ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+           before AS (PARTITION BY conversation_id ORDER BY t, ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+  ),
+  numbered AS (
+    SELECT *,
+           sum(toUInt32(n = 1 OR prev_type = 'conversation.resolved' OR prev_activity IS NULL
+                        OR t > prev_activity + INTERVAL ${INACTIVITY_CLOSE_DAYS} DAY)) OVER w AS session
+    FROM marked
+    WINDOW w AS (PARTITION BY conversation_id ORDER BY t, ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  ),
+  conversations AS (
+    SELECT conversation_id, session, min(t) AS first_at,
+           argMin(platform, (t, ord)) AS platform, argMin(channel, (t, ord)) AS channel,
+           argMin(contact_no, (t, ord)) AS contact_no,
+           if(countIf(type = 'conversation.resolved') > 0, minIf(t, type = 'conversation.resolved'),
+              maxIf(t, activity) + INTERVAL ${INACTIVITY_CLOSE_DAYS} DAY) AS closes_at,
+           closes_at <= now64(3) AS is_closed
+    FROM numbered
+    GROUP BY conversation_id, session
+    HAVING countIf(activity) > 0
+  )`;
+
+const CONVERSATION_TYPES = [
+  'conversation.started',
+  'conversation.message_in',
+  'conversation.message_out',
+  'conversation.resolved',
+];
 
 interface ConversationRow {
   grp: string;
@@ -53,11 +118,15 @@ export const ContactsAndSalesReport: ReportDefinition<ContactsAndSalesParams> = 
   reference: 'social-contacts-and-sales-report',
   description:
     'Totals for the range (no interval split), per platform or channel of the conversation when grouped ' +
-    '(the platform and channel of its first event). A conversation closes when resolved, or after 7 days ' +
-    'without a message. initiated: conversations started in the range. contacts: started and closed in ' +
-    'the range. active: conversations with at least one agent message (conversation.message_out) in the ' +
-    'range. messages_received / messages_sent: conversation.message_in / .message_out in the range. ' +
-    'average_handling_seconds: mean of close minus start over conversations closed in the range. Sales: a ' +
+    '(those of its first event). A conversation is an exchange on one thread (conversation_id) for as long as ' +
+    `it stays active: it closes when resolved, or by itself ${INACTIVITY_CLOSE_DAYS} days after its last activity ` +
+    '(any conversation event but a resolution); activity on the same thread after that starts a new ' +
+    `conversation, and so does activity after a resolution. A resolution after more than ${INACTIVITY_CLOSE_DAYS} ` +
+    'days of silence closes nothing (the conversation closed by itself). initiated: conversations started in ' +
+    'the range. contacts: started and closed in the range. active: conversations with at least one agent ' +
+    'message (conversation.message_out) in the range. messages_received / messages_sent: ' +
+    'conversation.message_in / .message_out in the range. average_handling_seconds: mean of close minus start ' +
+    'over conversations closed in the range (a close still in the future is not a close yet). Sales: a ' +
     'purchase is attributed to the latest conversation of the same contact that started at most ' +
     'attribution_days (default 7) before it, if that conversation started in the range. conversion_rate: ' +
     'initiated conversations with an attributed purchase / initiated. turnover, transactions and ' +
@@ -102,62 +171,60 @@ export const ContactsAndSalesReport: ReportDefinition<ContactsAndSalesParams> = 
       to_ms: range.toMs,
       window_s: params.attribution_days * 86_400,
       channels: params.channel ?? [],
+      types: CONVERSATION_TYPES,
     };
     const from = "fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')";
     const to = "fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')";
-    const conversations = `
-      SELECT conversation_id, min(first_at) AS first_at, max(last_at) AS last_at, max(resolved_at) AS resolved_at,
-             argMinMerge(platform) AS platform, argMinMerge(channel) AS channel, argMinMerge(contact_no) AS contact_no
-      FROM conversations WHERE tenant_id = {tenant:String}
-      GROUP BY conversation_id`;
-    const [convRows, messageRows, salesRows] = await Promise.all([
-      ch.query<ConversationRow>(
-        `SELECT ${grp} AS grp,
-                countIf(first_at >= ${from} AND first_at < ${to}) AS initiated,
-                countIf(first_at >= ${from} AND closed_at < ${to}) AS initiated_and_closed,
-                countIf(closed_at >= ${from} AND closed_at < ${to}) AS closed,
-                avgIf(dateDiff('millisecond', first_at, closed_at) / 1000, closed_at >= ${from} AND closed_at < ${to}) AS handling_seconds
-         FROM (SELECT *, ${CLOSED_AT} AS closed_at FROM (${conversations}) WHERE 1 ${channelFilter})
-         GROUP BY grp`,
-        { tag: 'report:contacts-and-sales:conversations', params: values, idempotent: true },
-      ),
-      ch.query<MessageRow>(
-        `SELECT ${grp === "''" ? "''" : `c.${grp}`} AS grp,
-                countIf(e.type = 'conversation.message_in') AS received,
-                countIf(e.type = 'conversation.message_out') AS sent,
-                uniqExactIf(e.conversation_id, e.type = 'conversation.message_out') AS active
-         FROM (
-           SELECT type, conversation_id FROM events
-           WHERE tenant_id = {tenant:String} AND type IN ('conversation.message_in', 'conversation.message_out')
-             AND occurred_at >= ${from} AND occurred_at < ${to}
-         ) AS e
-         INNER JOIN (SELECT conversation_id, platform, channel FROM (${conversations}) WHERE 1 ${channelFilter}) AS c
-           ON c.conversation_id = e.conversation_id
-         GROUP BY grp`,
-        { tag: 'report:contacts-and-sales:messages', params: values, idempotent: true },
-      ),
-      ch.query<SalesRow>(
-        `SELECT ${grp === "''" ? "''" : `c.${grp}`} AS grp,
-                uniqExact(c.conversation_id) AS converted, count() AS transactions, sum(p.value) AS turnover,
-                avg(dateDiff('millisecond', c.first_at, p.occurred_at) / 1000) AS seconds_to_purchase
-         FROM (
-           SELECT contact_no, occurred_at, toFloat64(value) AS value FROM events
-           WHERE tenant_id = {tenant:String} AND type = 'purchase' AND contact_no != 0
-             AND occurred_at >= ${from} AND occurred_at < ${to} + toIntervalSecond({window_s:UInt32})
-           ORDER BY contact_no, occurred_at
-         ) AS p
-         ASOF INNER JOIN (
-           SELECT contact_no, first_at, conversation_id, platform, channel FROM (${conversations})
-           WHERE contact_no != 0 ${channelFilter}
-           ORDER BY contact_no, first_at
-         ) AS c
-           ON p.contact_no = c.contact_no AND p.occurred_at >= c.first_at
-         WHERE dateDiff('millisecond', c.first_at, p.occurred_at) <= {window_s:UInt32} * 1000
-           AND c.first_at >= ${from} AND c.first_at < ${to}
-         GROUP BY grp`,
-        { tag: 'report:contacts-and-sales:sales', params: values, idempotent: true },
-      ),
-    ]);
+    const withConversations = `WITH ${CONVERSATIONS},
+      chosen AS (SELECT * FROM conversations WHERE 1 ${channelFilter})`;
+    const closedIn = `is_closed AND closes_at >= ${from} AND closes_at < ${to}`;
+    const options = (tag: string) => ({ tag: `report:contacts-and-sales:${tag}`, params: values, idempotent: true });
+    // One engine call after another on the embedded engine: in turn.
+    const convRows = await ch.query<ConversationRow>(
+      `${withConversations}
+       SELECT ${grp} AS grp,
+              countIf(first_at >= ${from} AND first_at < ${to}) AS initiated,
+              countIf(first_at >= ${from} AND is_closed AND closes_at < ${to}) AS initiated_and_closed,
+              countIf(${closedIn}) AS closed,
+              avgIf(dateDiff('millisecond', first_at, closes_at) / 1000, ${closedIn}) AS handling_seconds
+       FROM chosen GROUP BY grp`,
+      options('conversations'),
+    );
+    const messageRows = await ch.query<MessageRow>(
+      `${withConversations}
+       SELECT ${grp === "''" ? "''" : `c.${grp}`} AS grp,
+              countIf(m.type = 'conversation.message_in') AS received,
+              countIf(m.type = 'conversation.message_out') AS sent,
+              uniqExactIf((m.conversation_id, m.session), m.type = 'conversation.message_out') AS active
+       FROM (
+         SELECT conversation_id, session, type FROM numbered
+         WHERE type IN ('conversation.message_in', 'conversation.message_out') AND t >= ${from} AND t < ${to}
+       ) AS m
+       INNER JOIN chosen AS c ON c.conversation_id = m.conversation_id AND c.session = m.session
+       GROUP BY grp`,
+      options('messages'),
+    );
+    const salesRows = await ch.query<SalesRow>(
+      `${withConversations}
+       SELECT ${grp === "''" ? "''" : `c.${grp}`} AS grp,
+              uniqExact((c.conversation_id, c.session)) AS converted, count() AS transactions, sum(p.value) AS turnover,
+              avg(dateDiff('millisecond', c.first_at, p.occurred_at) / 1000) AS seconds_to_purchase
+       FROM (
+         SELECT contact_no, occurred_at, toFloat64(value) AS value FROM events
+         WHERE tenant_id = {tenant:String} AND type = 'purchase' AND contact_no != 0
+           AND occurred_at >= ${from} AND occurred_at < ${to} + toIntervalSecond({window_s:UInt32})
+         ORDER BY contact_no, occurred_at
+       ) AS p
+       ASOF INNER JOIN (
+         SELECT contact_no, first_at, conversation_id, session, platform, channel FROM chosen
+         WHERE contact_no != 0 ORDER BY contact_no, first_at
+       ) AS c
+         ON p.contact_no = c.contact_no AND p.occurred_at >= c.first_at
+       WHERE dateDiff('millisecond', c.first_at, p.occurred_at) <= {window_s:UInt32} * 1000
+         AND c.first_at >= ${from} AND c.first_at < ${to}
+       GROUP BY grp`,
+      options('sales'),
+    );
     const groups = [...new Set([...convRows, ...messageRows, ...salesRows].map((r) => r.grp))].sort();
     return groups
       .map((g) => {

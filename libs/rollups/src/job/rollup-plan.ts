@@ -1,7 +1,5 @@
 import type { ClickHouseService } from '@tallyhouse/clickhouse';
-import type { CAMPAIGN_TABLE } from './campaign-summary';
-import type { RESOLVED_TABLE } from './resolved-summary';
-import type { BuildRecord, PeriodState, SummaryTable } from './rollup.types';
+import type { BuildRecord, PeriodState } from './rollup.types';
 
 /**
  * Reads what the job needs to decide what to build: tenants and their home
@@ -130,10 +128,8 @@ export class RollupPlanner {
   }
 
   /** What rollup_builds records for the tenant's periods of one table. */
-  async builds(
-    tenant: string,
-    table: SummaryTable | typeof CAMPAIGN_TABLE | typeof RESOLVED_TABLE,
-  ): Promise<Map<string, BuildRecord>> {
+  /** A summary table's builds of the tenant: rollup_daily / rollup_monthly, or a day family's table. */
+  async builds(tenant: string, table: string): Promise<Map<string, BuildRecord>> {
     const rows = await this.ch.query<BuildRow>(
       `SELECT toString(period) AS period, time_zone, toString(toUnixTimestamp64Milli(source_arrival_at)) AS source_ms
        FROM rollup_builds FINAL

@@ -2,9 +2,12 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { AppConfig } from '@tallyhouse/config';
 import { HealthService } from '@tallyhouse/observability';
-import { buildSendDays, CAMPAIGN_TABLE, campaignDayArrival, FUNNEL_TYPES, typeArrivals } from './campaign-summary';
-import type { TypeArrival } from './campaign-summary';
-import { buildResolvedDays, CONVERSATION_TYPES, RESOLVED_TABLE, resolvedArrival } from './resolved-summary';
+import { CAMPAIGN_FUNNEL } from '../definitions/campaign-funnel';
+import type { DaySummaryFamily } from '../definitions/day-summary';
+import { RESOLVED_CONVERSATIONS } from '../definitions/resolved-conversations';
+import { buildSendDays } from './campaign-summary';
+import { typeArrivals, type DayBuild } from './day-builds';
+import { buildResolvedDays } from './resolved-summary';
 import { RollupBuilder, type PeriodBuild } from './rollup-build';
 import { inRange, isStale, RollupPlanner, type TenantZone } from './rollup-plan';
 import type { PeriodState, RollupRunSummary, RunRangeOptions, SummaryTable, TenantRollupSummary } from './rollup.types';
@@ -129,26 +132,17 @@ export class RollupJob implements OnModuleInit {
     );
 
     // Campaign send days and resolution days: every closed day with sends (resolutions), rebuilt
-    // when an arrival that can reach it is newer than its build.
-    const overlaps = (hours: readonly TypeArrival[], d: PeriodState) =>
-      hours.some((h) => h.hourMs < d.endMs && h.hourMs + 3_600_000 > d.startMs);
-    const funnel = await typeArrivals(this.ch, tenant, FUNNEL_TYPES);
-    const sendHours = funnel.filter((a) => a.type === 'message.sent');
-    const sendBuilds = await this.planner.builds(tenant, CAMPAIGN_TABLE);
-    const sendDays = plan.days
-      .filter((d) => overlaps(sendHours, d))
-      .map((d) => ({ ...d, arrivalMs: campaignDayArrival(funnel, d.endMs) }))
-      .filter((d) => wanted(d, sendBuilds));
-    await buildSendDays(this.ch, tenant, tz, sendDays.map(toBuild), plan.readAtMs);
-
-    const conversation = await typeArrivals(this.ch, tenant, CONVERSATION_TYPES);
-    const resolvedHours = conversation.filter((a) => a.type === 'conversation.resolved');
-    const resolvedBuilds = await this.planner.builds(tenant, RESOLVED_TABLE);
-    const resolvedDays = plan.days
-      .filter((d) => overlaps(resolvedHours, d))
-      .map((d) => ({ ...d, arrivalMs: resolvedArrival(conversation) }))
-      .filter((d) => wanted(d, resolvedBuilds));
-    await buildResolvedDays(this.ch, tenant, tz, resolvedDays.map(toBuild), plan.readAtMs);
+    // when an arrival that can reach it (the family's own rule) is newer than its build.
+    const sendDays = await this.buildDays(CAMPAIGN_FUNNEL, buildSendDays, tenant, tz, plan, wanted, toBuild);
+    const resolvedDays = await this.buildDays(
+      RESOLVED_CONVERSATIONS,
+      buildResolvedDays,
+      tenant,
+      tz,
+      plan,
+      wanted,
+      toBuild,
+    );
 
     const marks: Record<SummaryTable, number> = {
       rollup_daily: Math.min(plan.closedDaysEndMs, ...staleDays.map((d) => d.startMs)),
@@ -167,6 +161,33 @@ export class RollupJob implements OnModuleInit {
         rollup_monthly: new Date(marks.rollup_monthly).toISOString(),
       },
     };
+  }
+
+  /** The closed days of `family` that have rows and are not current, built; returns them. */
+  private async buildDays(
+    family: DaySummaryFamily,
+    build: (
+      ch: ClickHouseService,
+      tenant: string,
+      tz: string,
+      days: readonly DayBuild[],
+      builtAtMs: number,
+    ) => Promise<void>,
+    tenant: string,
+    tz: string,
+    plan: { days: PeriodState[]; readAtMs: number },
+    wanted: (p: PeriodState, built: Map<string, { time_zone: string; sourceArrivalMs: number }>) => boolean,
+    toBuild: (p: PeriodState) => PeriodBuild,
+  ): Promise<PeriodState[]> {
+    const arrivals = await typeArrivals(this.ch, tenant, family.types);
+    const rowHours = arrivals.filter((a) => a.type === family.rowType);
+    const builds = await this.planner.builds(tenant, family.table);
+    const days = plan.days
+      .filter((d) => rowHours.some((h) => h.hourMs < d.endMs && h.hourMs + 3_600_000 > d.startMs))
+      .map((d) => ({ ...d, arrivalMs: family.arrival(arrivals, d.endMs) }))
+      .filter((d) => wanted(d, builds));
+    await build(this.ch, tenant, tz, days.map(toBuild), plan.readAtMs);
+    return days;
   }
 }
 
