@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run: (args: string[]) => Promise<v
   kafka: () => import('./kafka.bench'),
   exports: () => import('./exports.bench'),
   sql: () => import('./sql.bench'),
+  contention: () => import('./contention.bench'),
 };
 
 async function main(): Promise<void> {

@@ -1,10 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
 import { KeyStore } from '@tallyhouse/auth';
 import { ClickHouseService } from '@tallyhouse/clickhouse';
 import { DemoLoader } from '@tallyhouse/demo';
-import { createHttpApp } from '@tallyhouse/http';
-import { WarehouseModule } from '../apps/warehouse/src/warehouse.module';
-import { fmtInt, freshDir, loadLine, median, parseArgs, parseCount, removeDir, table, writeResults } from './util';
+import { withBenchWarehouse } from './bench-warehouse';
+import { fmtInt, loadLine, median, parseArgs, parseCount, table, writeResults } from './util';
 
 /**
  * `npm run bench -- sql [--events 200k] [--runs 30]`
@@ -29,22 +27,7 @@ export async function run(args: string[]): Promise<void> {
   const opts = parseArgs(args);
   const events = parseCount(opts.get('events'), 200_000);
   const runs = parseCount(opts.get('runs'), 30);
-  const dataDir = freshDir('sql');
-  Object.assign(process.env, {
-    DATA_DIR: dataDir,
-    DEMO_DATA: 'false',
-    ROLLUP_SCHEDULER: 'false',
-    SCHEDULES_ENABLED: 'false',
-    LOG_LEVEL: 'warn',
-    KAFKA_BROKERS: '',
-    SQL_MAX_EXECUTION_SECONDS: '3',
-  });
-  let app: INestApplication | undefined;
-  try {
-    app = await createHttpApp(WarehouseModule, 'bench');
-    await app.listen(0, '127.0.0.1');
-    const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    console.log(loadLine('start'));
+  await withBenchWarehouse('sql', { SQL_MAX_EXECUTION_SECONDS: '3' }, async (app, base) => {
     console.log(`loading ${fmtInt(events)} demo events…`);
     await app.get(DemoLoader).load({ events, seed: 7, now: new Date('2026-11-30T00:00:00Z') });
     const key = (await app.get(KeyStore).create({ role: 'analyst', tenant: TENANT, name: 'bench', createdBy: 'bench' }))
@@ -142,8 +125,5 @@ export async function run(args: string[]): Promise<void> {
     console.log(loadLine('end'));
     const file = writeResults('sql', { events, runs, overhead: results, health: { latencies, cancelled, slowMs } });
     console.log(`results: ${file}`);
-  } finally {
-    await app?.close();
-    removeDir(dataDir);
-  }
+  });
 }

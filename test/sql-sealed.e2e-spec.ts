@@ -518,6 +518,9 @@ describe('POST /v1/sql', () => {
     const third = await sql(slow);
     expect(third.status).toBe(429);
     expect(third.body.code).toBe('TOO_MANY_QUERIES');
+    // Each admitted query ends by its time limit (2 s, waiting included): that is when to come back.
+    expect(Number(third.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(third.headers['retry-after'])).toBeLessThanOrEqual(2);
     // The event loop is free and /health answers from its last known state while the engine is busy.
     const t0 = performance.now();
     await wh.anonymous().get('/health');

@@ -92,6 +92,24 @@ describe(ClickHouseService.name, () => {
     expect(await rows('SELECT 9 AS z')).toEqual([{ z: 9 }]);
   });
 
+  it('never runs a call whose budget ran out while it waited, and gives the rest of it to one that starts', async () => {
+    await sut.command(`CREATE TABLE budget (tag String) ENGINE = MergeTree ORDER BY tag`, { tag: 'test' });
+    // A slow call holds the engine for about a second.
+    const slow = sut.query('SELECT sleepEachRow(0.25) FROM numbers(4)', { tag: 'test:slow', lane: 'background' });
+    const late = sut.command("INSERT INTO budget VALUES ('late')", { tag: 'test:late', lane: 'adhoc', budgetMs: 200 });
+    const inTime = sut.query<{ budget: string }>("SELECT getSetting('max_execution_time') AS budget", {
+      tag: 'test:in-time',
+      lane: 'adhoc',
+      budgetMs: 60_000,
+    });
+    await slow;
+    await expect(late).rejects.toMatchObject({ code: '159', type: 'TIMEOUT_EXCEEDED' });
+    const [{ budget }] = await inTime;
+    expect(Number(budget)).toBeGreaterThan(55);
+    expect(Number(budget)).toBeLessThan(60);
+    expect(await rows('SELECT count() AS n FROM budget')).toEqual([{ n: 0 }]);
+  });
+
   it('passes values as typed parameters, never into the SQL text', async () => {
     const evil = "a' OR 1=1 --";
     const got = await sut.query<{ c: string }>('SELECT count() AS c FROM t WHERE tenant = {tenant:String}', {

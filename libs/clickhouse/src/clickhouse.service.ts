@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Readable } from 'node:stream';
-import { classifyError, ClickHouseUnavailableError } from './errors';
+import { EngineLanes, type Lane, laneOfTag } from './engine-lanes';
+import { classifyError, ClickHouseQueryError, ClickHouseUnavailableError, isConnectionLost } from './errors';
 import type { EngineKind } from './engine';
 import { type CallSettings, renderSettings, withSettings } from './settings';
 
@@ -15,6 +16,13 @@ export interface CallOptions {
   settings?: CallSettings;
   /** Safe to run again after an unavailable engine (reads, token-deduplicated inserts). */
   idempotent?: boolean;
+  /** The queue the call waits in on the embedded engine (default: the view's, else from its tag). */
+  lane?: Lane;
+  /**
+   * Milliseconds the call may take from now, waiting included: a call that waited them all is not run
+   * (a timeout), and the statement's max_execution_time is what is left when it starts.
+   */
+  budgetMs?: number;
 }
 
 export interface RetryPolicy {
@@ -41,19 +49,28 @@ export interface MetaResult<T> {
 export class ClickHouseService implements OnApplicationShutdown {
   private readonly logger = new Logger(ClickHouseService.name);
   private closed = false;
-  /** The embedded engine's calls, one after another (see lane()). */
-  private tail: Promise<unknown> = Promise.resolve();
+  /** The lane calls of this view wait in unless they name one (see forLane). */
+  private defaultLane: Lane | undefined;
 
   constructor(
     private readonly client: ClickHouseClient,
     readonly engine: EngineKind,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    /** Who goes next on the embedded engine (see lane()); shared by every view of this service. */
+    readonly lanes: EngineLanes = new EngineLanes(),
   ) {}
+
+  /** The same service, its calls waiting in `lane` unless they name another (exports' report queries, say). */
+  forLane(lane: Lane): ClickHouseService {
+    const view = Object.create(this) as ClickHouseService;
+    view.defaultLane = lane;
+    return view;
+  }
 
   /** Runs a SELECT and returns its rows (JSONEachRow). */
   async query<T>(sql: string, options: CallOptions): Promise<T[]> {
-    const statement = withSettings(sql, this.tagged(options));
-    return this.run(options, async () => {
+    return this.run(options, async (remainingMs) => {
+      const statement = withSettings(sql, this.tagged(options, remainingMs));
       const result = await this.client.query({
         query: statement,
         format: 'JSONEachRow',
@@ -65,8 +82,8 @@ export class ClickHouseService implements OnApplicationShutdown {
 
   /** Runs a SELECT and returns its rows with column names and types (JSON format). */
   async queryWithMeta<T>(sql: string, options: CallOptions): Promise<MetaResult<T>> {
-    const statement = withSettings(sql, this.tagged(options));
-    return this.run(options, async () => {
+    return this.run(options, async (remainingMs) => {
+      const statement = withSettings(sql, this.tagged(options, remainingMs));
       const result = await this.client.query({ query: statement, format: 'JSON', query_params: options.params });
       const body = await result.json<T>();
       return { meta: body.meta ?? [], data: body.data, rows: body.rows ?? body.data.length };
@@ -75,8 +92,8 @@ export class ClickHouseService implements OnApplicationShutdown {
 
   /** Runs a statement and returns its output as text (TabSeparatedRaw: EXPLAIN, for example). */
   async text(sql: string, options: CallOptions): Promise<string> {
-    const statement = withSettings(sql, this.tagged(options));
-    return this.run(options, async () => {
+    return this.run(options, async (remainingMs) => {
+      const statement = withSettings(sql, this.tagged(options, remainingMs));
       const result = await this.client.query({
         query: statement,
         format: 'TabSeparatedRaw',
@@ -147,32 +164,52 @@ export class ClickHouseService implements OnApplicationShutdown {
     await this.close();
   }
 
-  private tagged(options: CallOptions): CallSettings {
-    return { ...options.settings, log_comment: `tallyhouse:${options.tag}` };
+  private tagged(options: CallOptions, remainingMs?: number): CallSettings {
+    const budget =
+      remainingMs === undefined ? {} : { max_execution_time: Math.max(0.1, Math.round(remainingMs) / 1000) };
+    return { ...options.settings, ...budget, log_comment: `tallyhouse:${options.tag}` };
   }
 
   /**
-   * On the embedded engine calls run one at a time, and a failed call is
-   * followed by a drain before the next starts. Why: chDB runs one query at a
-   * time anyway, and a query that fails after producing rows (a limit, a
-   * throwIf, a timeout) leaves those rows in the session's output buffer, where
-   * the NEXT query's result picks them up (measured with chdb 3.4.0: a plain
-   * `SELECT 1` returned 30,000 rows of the failed query before its own). Without
-   * the drain, one caller's rows (another tenant's) would reach another caller.
-   * On a server every call has its own HTTP response: nothing to do.
+   * On the embedded engine calls run one at a time, in the order of their
+   * lanes (engine-lanes.ts: ingest, then interactive work, exports, the
+   * rollup job, ad hoc SQL), and a failed call is followed by a drain before
+   * the next starts. Why: chDB runs one query at a time anyway, and a query
+   * that fails after producing rows (a limit, a throwIf, a timeout) leaves
+   * those rows in the session's output buffer, where the NEXT query's result
+   * picks them up (measured with chdb 3.4.0: a plain `SELECT 1` returned 30,000
+   * rows of the failed query before its own). Without the drain, one caller's
+   * rows (another tenant's) would reach another caller. On a server every
+   * call has its own HTTP response: nothing to do. A call with a budget gets
+   * what is left of it when it starts, or is not run at all.
    */
-  private lane<T>(call: () => Promise<T>): Promise<T> {
-    if (this.engine !== 'embedded') return call();
-    const next = this.tail.then(async () => {
+  private lane<T>(options: CallOptions, call: (remainingMs?: number) => Promise<T>): Promise<T> {
+    const queued = Date.now();
+    const budgeted = () => {
+      if (options.budgetMs === undefined) return call();
+      const waited = Date.now() - queued;
+      const remaining = options.budgetMs - waited;
+      if (remaining <= 0) {
+        throw new ClickHouseQueryError(
+          `Timeout exceeded: waited ${waited} ms for the engine, the budget was ${options.budgetMs} ms`,
+          options.tag,
+          '159',
+          'TIMEOUT_EXCEEDED',
+        );
+      }
+      return call(remaining);
+    };
+    if (this.engine !== 'embedded') return budgeted();
+    const lane = options.lane ?? this.defaultLane ?? laneOfTag(options.tag);
+    return this.lanes.run(lane, options.tag, async () => {
+      let ran = false;
       try {
-        return await call();
+        return await budgeted().finally(() => (ran = true));
       } catch (err) {
-        await this.drain();
+        if (ran && !isConnectionLost(err)) await this.drain();
         throw err;
       }
     });
-    this.tail = next.catch(() => undefined);
-    return next;
   }
 
   /** Reads and discards whatever a failed query left in the embedded session's output. */
@@ -185,10 +222,10 @@ export class ClickHouseService implements OnApplicationShutdown {
     }
   }
 
-  private async run<T>(options: CallOptions, call: () => Promise<T>): Promise<T> {
+  private async run<T>(options: CallOptions, call: (remainingMs?: number) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.lane(call);
+        return await this.lane(options, call);
       } catch (raw) {
         const err = classifyError(raw, options.tag);
         const retryable = err instanceof ClickHouseUnavailableError && options.idempotent && !this.closed;

@@ -37,6 +37,13 @@ const TRANSIENT_NODE_ERRORS = new Set([
   'EHOSTUNREACH',
 ]);
 
+/** The connection itself went away (a replica process killed, a socket reset): no session left to drain. */
+export function isConnectionLost(err: unknown): boolean {
+  const codeOf = (e: unknown) => (e as { code?: unknown } | null)?.code;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return [codeOf(err), codeOf(cause)].some((code) => typeof code === 'string' && TRANSIENT_NODE_ERRORS.has(code));
+}
+
 export function classifyError(err: unknown, tag: string): Error {
   if (err instanceof ClickHouseUnavailableError || err instanceof ClickHouseQueryError) return err;
   const message = err instanceof Error ? err.message : String(err);

@@ -6,3 +6,5 @@ export { MigrationRunner, MigrationChecksumError, loadMigrations, type Migration
 export { renderForCluster } from './cluster';
 export { renderSettings, withSettings, type CallSettings, type SettingMap } from './settings';
 export { chTime, isoTime } from './time-text';
+export { SnapshotReplica, type SnapshotReplicaOptions } from './replica/snapshot-replica';
+export { EngineLanes, type Lane, LANES } from './engine-lanes';

@@ -160,6 +160,18 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(100) @Max(1_000_000) SQL_MAX_QUERY_CHARS = 100_000;
   /** Queries one tenant may run at once (more get 429). */
   @Transform(toInt) @IsInt() @Min(1) @Max(64) SQL_MAX_CONCURRENT_PER_TENANT = 2;
+  /**
+   * Ad hoc queries admitted at once over all tenants, running or waiting their turn (more get 429 with
+   * Retry-After). The time limit counts the wait.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(256) SQL_MAX_QUEUED = 4;
+  /**
+   * Embedded engine: ad hoc SQL runs in a read replica process over a snapshot of the tables, so it never
+   * holds back ingest, reports or /health. Off: it waits its turn on the one engine, last of all work.
+   */
+  @Transform(toBool) @IsBoolean() SQL_REPLICA = true;
+  /** How long the replica's snapshot may lag the tables, seconds (0: a new one whenever they changed). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3600) SQL_SNAPSHOT_SECONDS = 5;
 
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL = 'log';
 }

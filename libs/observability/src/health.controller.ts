@@ -15,12 +15,25 @@ export class HealthController {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** Engine reachable, migrations applied, rollups complete as of when. 503 when not ok. */
+  /**
+   * Readiness: engine reachable and its lanes moving, migrations applied, rollups complete as of when,
+   * the Kafka consumer's state. 503 when not ok.
+   */
   @Get('health')
   @ApiOkResponse({ description: 'Everything is ok; the body says what each part reports' })
   async get(@Res() res: Response): Promise<void> {
     const report = await this.health.report();
     res.status(report.ok ? 200 : 503).json(report);
+  }
+
+  /**
+   * Liveness: the process answers. Never waits for the engine or any check, so an orchestrator's probe
+   * never restarts a process that is only busy (/health is readiness).
+   */
+  @Get('health/live')
+  @ApiOkResponse({ description: 'The process is alive' })
+  live(): { ok: true; uptime_s: number; pid: number } {
+    return { ok: true, uptime_s: Math.round(process.uptime()), pid: process.pid };
   }
 
   @Get('metrics')

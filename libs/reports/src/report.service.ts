@@ -97,10 +97,12 @@ export class ReportService {
   /**
    * The rows of a prepared report one at a time, for exports: reports whose
    * rows grow with the data (one per contact) page through them; the others
-   * run once.
+   * run once. Their queries wait in the engine's export lane.
    */
   async *rows(prepared: PreparedReport, onFraction?: (done: number) => void): AsyncGenerator<ReportRow> {
-    const { def, context, params } = prepared;
+    const { def, params } = prepared;
+    // Exports and scheduled files wait behind interactive reports on the embedded engine, never before them.
+    const context = { ...prepared.context, ch: prepared.context.ch.forLane('export') };
     if (def.rows) {
       yield* def.rows(context, params, onFraction);
       return;

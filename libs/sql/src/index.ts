@@ -3,3 +3,4 @@ export { SqlQueryService, type SqlCaller, type SqlResult, type SqlRow } from './
 export { SqlQueryLog, type SqlLogEntry } from './sql-query-log';
 export { SQL_TABLES, type SqlTable } from './sql-tables';
 export { SqlRefusedError, SqlBusyError, engineFailure } from './sql-errors';
+export { AdhocSqlEngine, type AdhocSession } from './adhoc-sql-engine';

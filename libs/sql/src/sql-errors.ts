@@ -1,3 +1,4 @@
+import { ClickHouseUnavailableError } from '@tallyhouse/clickhouse';
 /** A query refused before it ran (or by the engine's own seal): 400 with a code saying which rule. */
 export class SqlRefusedError extends Error {
   constructor(
@@ -17,8 +18,17 @@ export class SqlSyntaxError extends SqlRefusedError {
   }
 }
 
-/** Too many queries of one tenant at once: 429. */
-export class SqlBusyError extends Error {}
+/** Too many queries at once (of one tenant, or in all): 429 with Retry-After. */
+export class SqlBusyError extends Error {
+  constructor(
+    message: string,
+    /** Seconds until an admitted query has ended for sure (each ends by its time limit). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'SqlBusyError';
+  }
+}
 
 export type SqlOutcome = 'ok' | 'refused' | 'error' | 'limit' | 'timeout' | 'busy';
 
@@ -30,7 +40,7 @@ export type SqlOutcome = 'ok' | 'refused' | 'error' | 'limit' | 'timeout' | 'bus
 export type SqlStage = 'edge' | 'parse' | 'ast' | 'tree' | 'run';
 
 export interface EngineFailure {
-  status: 400 | 408 | 422;
+  status: 400 | 408 | 422 | 503;
   outcome: SqlOutcome;
   code: string;
   message: string;
@@ -83,6 +93,10 @@ export function engineFailure(err: unknown): EngineFailure {
   const number = stringOf(e.code) ?? stringOf(e.cause?.code);
   const code = (number !== undefined ? NAMES[number] : undefined) ?? type ?? number ?? 'UNKNOWN';
   const message = cleanMessage(e.message ?? String(err));
+  if (err instanceof ClickHouseUnavailableError && !/^\d+$/.test(number ?? '')) {
+    // Not the query's fault (the engine or the replica process went away): try again.
+    return { status: 503, outcome: 'error', code: 'ENGINE_UNAVAILABLE', message };
+  }
   if (code === 'TIMEOUT_EXCEEDED' || number === '159') return { status: 408, outcome: 'timeout', code, message };
   if (LIMITS.has(code)) return { status: 422, outcome: 'limit', code, message };
   return { status: 400, outcome: REFUSALS.has(code) ? 'refused' : 'error', code, message };

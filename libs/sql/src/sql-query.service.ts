@@ -11,6 +11,7 @@ import {
   type SqlOutcome,
   type SqlStage,
 } from './sql-errors';
+import { AdhocSqlEngine, type AdhocSession } from './adhoc-sql-engine';
 import { SqlQueryLog } from './sql-query-log';
 import {
   checkAst,
@@ -19,6 +20,7 @@ import {
   checkText,
   PARSE_CHECK_SQL,
   PARSE_MESSAGE_SQL,
+  TABLE_LIST_SQL,
   type ParseCheckRow,
   parseRefusal,
   sealSettings,
@@ -30,6 +32,8 @@ export type SqlRow = Record<string, unknown>;
 
 /** Query texts whose checks passed, remembered (least recently used out) so a repeated query skips both EXPLAINs. */
 const APPROVED_TEXTS = 1000;
+/** How long the database's table list is kept (the names that are refused). */
+const TABLE_LIST_MS = 60_000;
 
 export interface SqlCaller {
   tenant: string;
@@ -45,6 +49,8 @@ interface SealTrace {
 
 export interface SqlResult extends MetaResult<SqlRow> {
   elapsedMs: number;
+  /** The data is complete up to this instant (the embedded replica's snapshot); null: read live. */
+  dataAsOf: Date | null;
 }
 
 /**
@@ -60,13 +66,15 @@ export interface SqlResult extends MetaResult<SqlRow> {
  */
 @Injectable()
 export class SqlQueryService {
-  private readonly running = new Map<string, number>();
+  private readonly admitted = new Set<{ tenant: string; deadline: number }>();
+  private tables: { at: number; names: readonly string[] } | null = null;
   private readonly approved = new Map<string, true>();
   private readonly limits: SqlLimits;
   private readonly duration: Histogram<'outcome'>;
 
   constructor(
     private readonly ch: ClickHouseService,
+    private readonly engine: AdhocSqlEngine,
     private readonly config: AppConfig,
     private readonly log: SqlQueryLog,
     metrics: MetricsService,
@@ -77,6 +85,7 @@ export class SqlQueryService {
       maxResultBytes: config.SQL_MAX_RESULT_BYTES,
       maxMemoryBytes: config.SQL_MAX_MEMORY_BYTES,
       maxRowsToRead: config.SQL_MAX_ROWS_TO_READ,
+      maxThreads: 2,
     };
     this.duration = new Histogram({
       name: 'tallyhouse_sql_query_seconds',
@@ -89,18 +98,16 @@ export class SqlQueryService {
 
   async run(sql: string, format: string, caller: SqlCaller): Promise<SqlResult> {
     const started = performance.now();
+    const deadline = Date.now() + this.limits.maxExecutionSeconds * 1000;
     const trace: SealTrace = { stage: 'edge' };
     let outcome: SqlOutcome = 'ok';
     let code = '';
     let error = '';
     let rows = 0;
-    const held = this.acquire(caller.tenant);
+    let held: { release(): void } | null = null;
     try {
-      if (!held)
-        throw new SqlBusyError(
-          `tenant ${caller.tenant} already runs ${this.config.SQL_MAX_CONCURRENT_PER_TENANT} queries: wait for one to finish`,
-        );
-      const result = await this.sealedRun(sql, caller.tenant, trace);
+      held = this.admit(caller.tenant, deadline);
+      const result = await this.engine.use((session) => this.sealedRun(sql, caller.tenant, trace, session, deadline));
       rows = result.rows;
       return { ...result, elapsedMs: performance.now() - started };
     } catch (err) {
@@ -113,7 +120,7 @@ export class SqlQueryService {
       }
       throw err;
     } finally {
-      if (held) this.release(caller.tenant);
+      held?.release();
       const ms = performance.now() - started;
       this.duration.observe({ outcome }, ms / 1000);
       this.log.record({
@@ -137,69 +144,106 @@ export class SqlQueryService {
   /**
    * The checks in order, each an engine call carrying the seal in its own
    * SETTINGS; `trace.stage` says how far the text got (the log's `stage`, and
-   * `ran` only when it reached the run itself).
+   * `ran` only when it reached the run itself). Every call gets what is left
+   * of the query's time limit, waiting included.
    */
-  private async sealedRun(sql: string, tenant: string, trace: SealTrace): Promise<MetaResult<SqlRow>> {
+  private async sealedRun(
+    sql: string,
+    tenant: string,
+    trace: SealTrace,
+    { ch, dataAsOf, onReplica }: AdhocSession,
+    deadline: number,
+  ): Promise<MetaResult<SqlRow> & { dataAsOf: Date | null }> {
+    const budget = () => deadline - Date.now();
     checkText(sql, this.config.SQL_MAX_QUERY_CHARS);
     const statement = wrapUserSql(sql);
     const database = this.config.CLICKHOUSE_DATABASE;
-    const settings = sealSettings(tenant, this.limits);
+    const settings = sealSettings(tenant, { ...this.limits, maxThreads: onReplica ? 1 : 2 });
     if (this.approved.has(sql)) {
       this.approved.delete(sql);
       this.approved.set(sql, true);
     } else {
       // 1. The parser, on the text as a parameter value: one statement, alone and as our subquery.
       trace.stage = 'parse';
-      const [parsed] = await this.ch.query<ParseCheckRow>(PARSE_CHECK_SQL, {
+      const [parsed] = await ch.query<ParseCheckRow>(PARSE_CHECK_SQL, {
         tag: 'sql:parse',
         params: {
           text: sql,
           statement: `${statement}
 ${renderSettings(settings)}`,
-          database,
         },
         settings,
+        budgetMs: budget(),
       });
-      if (parsed.text === null) throw await this.parseRefusal(sql, settings);
-      const scope = checkParse(parsed, database);
+      if (parsed.text === null) throw await this.parseRefusal(ch, sql, settings);
+      const scope = checkParse(parsed, database, await this.tableNames(database));
       // 2. and 3. Both trees of the very text that runs, with the seal attached: what they approve is what executes.
       // The verdict depends on the text and the schema only (the tenant is in our settings), so it is kept.
       trace.stage = 'ast';
-      checkAst(await this.ch.text(`EXPLAIN AST ${statement}`, { tag: 'sql:ast', settings }), scope);
+      checkAst(await ch.text(`EXPLAIN AST ${statement}`, { tag: 'sql:ast', settings, budgetMs: budget() }), scope);
       trace.stage = 'tree';
-      checkQueryTree(await this.ch.text(`EXPLAIN QUERY TREE ${statement}`, { tag: 'sql:tree', settings }), database);
+      checkQueryTree(
+        await ch.text(`EXPLAIN QUERY TREE ${statement}`, { tag: 'sql:tree', settings, budgetMs: budget() }),
+        database,
+      );
       this.approved.set(sql, true);
       if (this.approved.size > APPROVED_TEXTS) this.approved.delete(this.approved.keys().next().value as string);
     }
     trace.stage = 'run';
-    return this.ch.queryWithMeta<SqlRow>(statement, { tag: 'sql:run', settings });
+    const result = await ch.queryWithMeta<SqlRow>(statement, { tag: 'sql:run', settings, budgetMs: budget() });
+    return { ...result, dataAsOf };
+  }
+
+  /** The database's tables, from the main engine (a replica holds only the documented ones), kept a minute. */
+  private async tableNames(database: string): Promise<readonly string[]> {
+    if (this.tables && Date.now() - this.tables.at < TABLE_LIST_MS) return this.tables.names;
+    const [row] = await this.ch.query<{ tables: string[] }>(TABLE_LIST_SQL, {
+      tag: 'sql:tables',
+      params: { database },
+      lane: 'interactive',
+    });
+    this.tables = { at: Date.now(), names: row?.tables ?? [] };
+    return this.tables.names;
   }
 
   /** The parser's own message for a text that is not one statement. */
-  private async parseRefusal(sql: string, settings: CallSettings): Promise<SqlRefusedError> {
+  private async parseRefusal(ch: ClickHouseService, sql: string, settings: CallSettings): Promise<SqlRefusedError> {
     try {
-      await this.ch.query(PARSE_MESSAGE_SQL, { tag: 'sql:parse-message', params: { text: sql }, settings });
+      await ch.query(PARSE_MESSAGE_SQL, { tag: 'sql:parse-message', params: { text: sql }, settings });
     } catch (err) {
       return parseRefusal((err as Error).message);
     }
     return new SqlRefusedError('the query must be one SELECT statement', 'NOT_ONE_SELECT');
   }
 
-  /** Queries of `tenant` running now (admitted, not finished). */
+  /** Queries of `tenant` admitted now (running or waiting their turn). */
   runningFor(tenant: string): number {
-    return this.running.get(tenant) ?? 0;
+    let n = 0;
+    for (const q of this.admitted) if (q.tenant === tenant) n++;
+    return n;
   }
 
-  private acquire(tenant: string): boolean {
-    const n = this.running.get(tenant) ?? 0;
-    if (n >= this.config.SQL_MAX_CONCURRENT_PER_TENANT) return false;
-    this.running.set(tenant, n + 1);
-    return true;
-  }
-
-  private release(tenant: string): void {
-    const n = (this.running.get(tenant) ?? 1) - 1;
-    if (n <= 0) this.running.delete(tenant);
-    else this.running.set(tenant, n);
+  /**
+   * Admits a query or refuses it (429): at most SQL_MAX_CONCURRENT_PER_TENANT
+   * of one tenant and SQL_MAX_QUEUED in all. Every admitted query ends by its
+   * deadline (the time limit counts waiting), so Retry-After is when the
+   * first of those that block this one ends.
+   */
+  private admit(tenant: string, deadline: number): { release(): void } {
+    const mine = [...this.admitted].filter((q) => q.tenant === tenant);
+    const blocking =
+      mine.length >= this.config.SQL_MAX_CONCURRENT_PER_TENANT
+        ? { queries: mine, why: `tenant ${tenant} already runs ${mine.length} queries` }
+        : this.admitted.size >= this.config.SQL_MAX_QUEUED
+          ? { queries: [...this.admitted], why: `${this.admitted.size} queries are running or waiting` }
+          : null;
+    if (blocking) {
+      const firstEnd = Math.min(...blocking.queries.map((q) => q.deadline));
+      const retryAfter = Math.max(1, Math.ceil((firstEnd - Date.now()) / 1000));
+      throw new SqlBusyError(`${blocking.why}: try again in ${retryAfter} s`, retryAfter);
+    }
+    const entry = { tenant, deadline };
+    this.admitted.add(entry);
+    return { release: () => this.admitted.delete(entry) };
   }
 }

@@ -29,6 +29,7 @@ describe('sql seal', () => {
         maxResultBytes: 1e6,
         maxMemoryBytes: 1e8,
         maxRowsToRead: 1e6,
+        maxThreads: 2,
       }),
     );
     expect(clause).toMatch(/^SETTINGS max_execution_time = 2, /);
@@ -126,16 +127,13 @@ describe('sql seal', () => {
   });
 
   it('admits one SELECT or WITH only, and one that runs as our subquery', () => {
-    const row = (text: string | null, statement: string | null = 'ok') => ({
-      text,
-      statement,
-      tables: ['events', 'api_keys'],
-    });
-    expect(checkParse(row('SELECT 1'), 'default').hiddenTables).toEqual(new Set(['api_keys']));
-    expect(() => checkParse(row('WITH 1 AS x SELECT x'), 'default')).not.toThrow();
-    expect(() => checkParse(row('(SELECT 1)'), 'default')).not.toThrow();
-    expect(() => checkParse(row('SET readonly = 0'), 'default')).toThrow(/found SET/);
-    expect(() => checkParse(row('INSERT INTO events SELECT 1'), 'default')).toThrow(/found INSERT/);
-    expect(() => checkParse(row('SELECT 1 FORMAT CSV', null), 'default')).toThrow(/without FORMAT/);
+    const row = (text: string | null, statement: string | null = 'ok') => ({ text, statement });
+    const tables = ['events', 'api_keys'];
+    expect(checkParse(row('SELECT 1'), 'default', tables).hiddenTables).toEqual(new Set(['api_keys']));
+    expect(() => checkParse(row('WITH 1 AS x SELECT x'), 'default', tables)).not.toThrow();
+    expect(() => checkParse(row('(SELECT 1)'), 'default', tables)).not.toThrow();
+    expect(() => checkParse(row('SET readonly = 0'), 'default', tables)).toThrow(/found SET/);
+    expect(() => checkParse(row('INSERT INTO events SELECT 1'), 'default', tables)).toThrow(/found INSERT/);
+    expect(() => checkParse(row('SELECT 1 FORMAT CSV', null), 'default', tables)).toThrow(/without FORMAT/);
   });
 });

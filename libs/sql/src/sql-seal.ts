@@ -156,8 +156,10 @@ export function checkText(sql: string, maxChars: number): void {
  */
 export const PARSE_CHECK_SQL = `SELECT
   formatQuerySingleLineOrNull({text:String}) AS text,
-  formatQuerySingleLineOrNull({statement:String}) AS statement,
-  (SELECT groupArray(name) FROM system.tables WHERE database = {database:String}) AS tables`;
+  formatQuerySingleLineOrNull({statement:String}) AS statement`;
+
+/** The database's tables: those not documented are refused by name (read from the main engine, not a replica). */
+export const TABLE_LIST_SQL = 'SELECT groupArray(name) AS tables FROM system.tables WHERE database = {database:String}';
 
 /** The same parser, for its message when the text is not one statement. */
 export const PARSE_MESSAGE_SQL = 'SELECT formatQuerySingleLine({text:String}) AS text';
@@ -165,11 +167,10 @@ export const PARSE_MESSAGE_SQL = 'SELECT formatQuerySingleLine({text:String}) AS
 export interface ParseCheckRow {
   text: string | null;
   statement: string | null;
-  tables: string[];
 }
 
 /** Refuses what the parse check found; returns the scope for the tree checks. */
-export function checkParse(row: ParseCheckRow, database: string): SealScope {
+export function checkParse(row: ParseCheckRow, database: string, tables: readonly string[]): SealScope {
   if (row.text === null) throw new Error('checkParse needs the parser message for a text that does not parse');
   const first = /^\(*\s*([A-Za-z]+)/.exec(row.text)?.[1]?.toUpperCase() ?? '';
   if (first !== 'SELECT' && first !== 'WITH') {
@@ -182,7 +183,7 @@ export function checkParse(row: ParseCheckRow, database: string): SealScope {
       'NOT_ONE_SELECT',
     );
   }
-  const hiddenTables = new Set(row.tables.filter((t) => !SQL_TABLE_NAMES.has(t)));
+  const hiddenTables = new Set(tables.filter((t) => !SQL_TABLE_NAMES.has(t)));
   return { database, hiddenTables };
 }
 
@@ -342,6 +343,8 @@ export interface SqlLimits {
   maxResultBytes: number;
   maxMemoryBytes: number;
   maxRowsToRead: number;
+  /** Threads per query: 1 on the embedded replica, which shares the machine's cores with the main engine. */
+  maxThreads: number;
 }
 
 /**
@@ -364,7 +367,7 @@ export function sealSettings(tenant: string, limits: SqlLimits): CallSettings {
     max_memory_usage: limits.maxMemoryBytes,
     max_rows_to_read: limits.maxRowsToRead,
     read_overflow_mode: 'throw',
-    max_threads: 2,
+    max_threads: limits.maxThreads,
     additional_table_filters: { map: filters },
     allow_ddl: 0,
     readonly: 1,

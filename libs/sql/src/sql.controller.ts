@@ -26,10 +26,12 @@ export class SqlController {
     summary: "Run a read-only SELECT over the caller's tenant (analyst, manager; an admin names tenant)",
     description:
       'Body: { sql, format: json (default) | csv | xlsx, tenant (admin only) }. JSON answers ' +
-      '{ meta: [{name, type}], rows, rows_count, elapsed_ms, truncated: false }. Write plain ClickHouse SQL against ' +
-      'the tables of GET /v1/sql/tables, never a tenant condition: every read is limited to the tenant by the engine. ' +
-      'Refused or failed: 400 { statusCode, message, code }; over the time limit 408; over another limit 422; ' +
-      'too many queries of the tenant at once 429.',
+      '{ meta: [{name, type}], rows, rows_count, elapsed_ms, data_as_of, truncated: false }. Write plain ClickHouse ' +
+      'SQL against the tables of GET /v1/sql/tables, never a tenant condition: every read is limited to the tenant ' +
+      'by the engine. On the embedded engine queries read a snapshot at most SQL_SNAPSHOT_SECONDS old (data_as_of, ' +
+      'header X-Data-As-Of). Refused or failed: 400 { statusCode, message, code }; over the time limit, waiting ' +
+      'included, 408; over another limit 422; too many queries at once (of the tenant, or in all) 429 with ' +
+      'Retry-After; the engine unavailable 503.',
   })
   @ApiBody({
     schema: {
@@ -50,8 +52,12 @@ export class SqlController {
         clientAddress: req.ip ?? req.socket.remoteAddress ?? '',
       });
     } catch (err) {
-      throw httpError(err);
+      const failure = httpError(err);
+      if (err instanceof SqlBusyError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      else if (failure.getStatus() === 503) res.setHeader('Retry-After', '1');
+      throw failure;
     }
+    if (result.dataAsOf) res.setHeader('X-Data-As-Of', result.dataAsOf.toISOString());
     const columns = columnsOf(result.meta);
     if (dto.format === 'csv') return sendCsv(res, columns, result.data as never);
     if (dto.format === 'xlsx') return sendXlsx(res, columns, result.data as never, { sql: dto.sql, tenant });
@@ -60,6 +66,7 @@ export class SqlController {
       rows: result.data,
       rows_count: result.rows,
       elapsed_ms: Math.round(result.elapsedMs * 100) / 100,
+      data_as_of: result.dataAsOf?.toISOString() ?? null,
       // Limits throw instead of cutting: a result is whole or an error.
       truncated: false,
     });
