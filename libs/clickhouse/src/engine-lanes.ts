@@ -35,7 +35,7 @@ export interface LaneState {
 
 /** The lane a call's tag implies when it names none. */
 export function laneOfTag(tag: string): Lane {
-  const head = tag.slice(0, tag.indexOf(':') >>> 0);
+  const head = tag.split(':', 1)[0];
   if (['writer', 'dead-letters', 'kafka', 'demo', 'import'].includes(head)) return 'ingest';
   if (head === 'rollups' && !tag.startsWith('rollups:read')) return 'background';
   if (head === 'sql') return 'adhoc';
