@@ -90,6 +90,10 @@ describe('while three analysts run their heaviest queries', () => {
         { tag: 'test', params: { ids: stored } },
       );
       expect(Number(row.n)).toBe(stored.length);
+      // Readiness too: the main engine's lanes move, nobody waits behind the analysts.
+      const ready = await wh.anonymous().get('/health');
+      expect(ready.status).toBe(200);
+      expect(ready.body.checks.lanes).toMatchObject({ ok: true, saturated: [] });
     } finally {
       stop.done = true;
       await Promise.all(analysts);

@@ -3,6 +3,7 @@ import { AppConfig } from '@tallyhouse/config';
 import { HealthService } from '@tallyhouse/observability';
 import { ClickHouseService } from './clickhouse.service';
 import { createEngineClient } from './engine';
+import { lanesHealth } from './engine-lanes';
 import { MigrationRunner } from './migrations';
 
 export function createClickHouseService(config: AppConfig): ClickHouseService {
@@ -14,25 +15,6 @@ export function createClickHouseService(config: AppConfig): ClickHouseService {
     dataDir: config.DATA_DIR,
   });
   return new ClickHouseService(client, kind);
-}
-
-/** A lane is saturated when its oldest call has waited this long. */
-const SATURATED_MS = 2_000;
-/** Readiness fails when ingest or interactive calls wait this long (an ad hoc or export backlog never fails it). */
-const NOT_READY_MS = 10_000;
-
-/**
- * The embedded engine's lanes: the call running, and per lane the calls waiting and the oldest wait;
- * `saturated` names the lanes whose oldest call waited SATURATED_MS. On a server: nothing queues here.
- */
-function lanesHealth(ch: ClickHouseService) {
-  if (ch.engine !== 'embedded') return { ok: true, queued: false };
-  const state = ch.lanes.state();
-  const saturated = Object.entries(state.waiting)
-    .filter(([, w]) => w.oldest_ms >= SATURATED_MS)
-    .map(([lane]) => lane);
-  const stuck = Math.max(state.waiting.ingest.oldest_ms, state.waiting.interactive.oldest_ms) >= NOT_READY_MS;
-  return { ok: !stuck, saturated, ...state };
 }
 
 /** The engine client and the migrations, applied when the module starts. */
@@ -61,7 +43,9 @@ export class ClickHouseModule implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     this.health.register('engine', async () => ({ ok: await this.ch.ping(), kind: this.ch.engine }));
     // Answered from memory: which lanes of the embedded engine wait, and whether the ones that matter move.
-    this.health.register('lanes', async () => lanesHealth(this.ch));
+    this.health.register('lanes', async () =>
+      this.ch.engine === 'embedded' ? lanesHealth(this.ch.lanes.state()) : { ok: true, queued: false },
+    );
     this.health.register('migrations', async () => {
       const status = await this.migrations.status();
       const pending = status.filter((m) => !m.applied).map((m) => `${m.version}_${m.name}`);

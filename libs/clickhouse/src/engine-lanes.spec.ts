@@ -1,4 +1,4 @@
-import { EngineLanes, laneOfTag } from './engine-lanes';
+import { EngineLanes, laneOfTag, lanesHealth } from './engine-lanes';
 
 /** A call that runs until released, recording when it started. */
 function gate(order: string[], name: string) {
@@ -65,5 +65,26 @@ describe('EngineLanes', () => {
     expect(laneOfTag('sql:run')).toBe('adhoc');
     expect(laneOfTag('reports:campaign')).toBe('interactive');
     expect(laneOfTag('auth')).toBe('interactive');
+  });
+
+  it('reads as readiness: a backlog of ad hoc work is saturated but ready, a report waiting 10 s is not ready', async () => {
+    let now = 0;
+    const lanes = new EngineLanes(() => now);
+    const first = gate([], 'sql');
+    const running = lanes.run('adhoc', 'sql:run', first.call);
+    const queued = lanes.run('adhoc', 'sql:run', async () => undefined);
+    now = 3_000;
+    expect(lanesHealth(lanes.state())).toMatchObject({
+      ok: true,
+      saturated: ['adhoc'],
+      running: { lane: 'adhoc', tag: 'sql:run', ms: 3_000 },
+      waiting: { adhoc: { calls: 1, oldest_ms: 3_000 }, interactive: { calls: 0, oldest_ms: 0 } },
+    });
+    const report = lanes.run('interactive', 'reports:usage', async () => undefined);
+    now = 13_000;
+    expect(lanesHealth(lanes.state())).toMatchObject({ ok: false, saturated: ['interactive', 'adhoc'] });
+    first.release();
+    await Promise.all([running, queued, report]);
+    expect(lanesHealth(lanes.state())).toMatchObject({ ok: true, saturated: [], running: null });
   });
 });

@@ -26,12 +26,13 @@ interface Waiting {
   start: () => void;
 }
 
-export interface LaneState {
+// A type, not an interface: it is reported as a health check's details (an index signature).
+export type LaneState = {
   /** The call on the engine now: its lane, tag and how long it has run. */
   running: { lane: Lane; tag: string; ms: number } | null;
   /** Per lane: calls waiting and how long the oldest has waited. */
   waiting: Record<Lane, { calls: number; oldest_ms: number }>;
-}
+};
 
 /** The lane a call's tag implies when it names none. */
 export function laneOfTag(tag: string): Lane {
@@ -110,4 +111,20 @@ export class EngineLanes {
     this.waiting.get(chosen.lane)!.shift();
     return chosen;
   }
+}
+
+/** A lane is saturated when its oldest call has waited this long. */
+const SATURATED_MS = 2_000;
+/** Readiness fails when ingest or interactive calls wait this long (an ad hoc or export backlog never fails it). */
+const NOT_READY_MS = 10_000;
+
+/**
+ * The lanes as a readiness check: the call running, and per lane the calls
+ * waiting and the oldest wait; `saturated` names the lanes whose oldest call
+ * waited SATURATED_MS; not ok only when ingest or interactive calls stopped moving.
+ */
+export function lanesHealth(state: LaneState): LaneState & { ok: boolean; saturated: Lane[] } {
+  const saturated = LANES.filter((lane) => state.waiting[lane].oldest_ms >= SATURATED_MS);
+  const stuck = Math.max(state.waiting.ingest.oldest_ms, state.waiting.interactive.oldest_ms) >= NOT_READY_MS;
+  return { ok: !stuck, saturated, ...state };
 }
