@@ -31,6 +31,12 @@ export function formatInstant(iso: string | null | undefined, timeZone?: string)
   return d.toLocaleString(undefined, { timeZone, dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** A recent instant as a time of day with seconds, in the browser's locale and zone. */
+export function formatTimeOfDay(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString(undefined, { timeStyle: 'medium' });
+}
+
 const significant = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 3 });
 /** A rate or average, to three significant digits. */
 export function formatRate(value: number): string {

@@ -99,6 +99,8 @@ export interface SqlResult {
   rows: Row[];
   rows_count: number;
   elapsed_ms: number;
+  /** The instant the data is complete up to (the embedded engine's snapshot), or null: read live. */
+  data_as_of: string | null;
   truncated: boolean;
 }
 

@@ -3,7 +3,7 @@ import { download, getJson, postJson } from '../api/client';
 import type { SqlResult, SqlTables } from '../api/types';
 import { DataTable } from '../components/DataTable';
 import { Empty, ErrorNote, Loading } from '../components/States';
-import { formatNumber } from '../format';
+import { formatNumber, formatTimeOfDay } from '../format';
 import { useAsync, type Async } from '../useAsync';
 import { SqlEditor } from './SqlEditor';
 
@@ -76,6 +76,12 @@ function SqlOutcome({ result }: { result: Async<SqlResult> | null }) {
     <section aria-label="Result" data-testid="sql-result">
       <p className="hint" data-testid="sql-summary">
         {formatNumber(r.rows_count)} rows · {formatNumber(r.elapsed_ms)} ms{r.truncated ? ' · truncated' : ''}
+        {r.data_as_of && (
+          <span title={`Data complete up to ${r.data_as_of}: queries read a snapshot a few seconds old at most`}>
+            {' · data as of '}
+            {formatTimeOfDay(r.data_as_of)}
+          </span>
+        )}
       </p>
       {r.rows.length === 0 ? <Empty>No rows.</Empty> : <DataTable columns={r.meta} rows={r.rows} />}
     </section>
