@@ -37,11 +37,15 @@ const TRANSIENT_NODE_ERRORS = new Set([
   'EHOSTUNREACH',
 ]);
 
-/** The connection itself went away (a replica process killed, a socket reset): no session left to drain. */
+/** A Node connection error (refused, reset, …) of the error itself. */
+function isNodeConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_NODE_ERRORS.has(code);
+}
+
+/** The connection itself went away (a replica process killed, a socket reset), raw or classified: no session left to drain. */
 export function isConnectionLost(err: unknown): boolean {
-  const codeOf = (e: unknown) => (e as { code?: unknown } | null)?.code;
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  return [codeOf(err), codeOf(cause)].some((code) => typeof code === 'string' && TRANSIENT_NODE_ERRORS.has(code));
+  return isNodeConnectionError(err) || isNodeConnectionError((err as { cause?: unknown } | null)?.cause);
 }
 
 export function classifyError(err: unknown, tag: string): Error {
@@ -55,8 +59,7 @@ export function classifyError(err: unknown, tag: string): Error {
     const type = err instanceof ClickHouseError ? err.type : (err as { type?: string }).type;
     return new ClickHouseQueryError(message, tag, engineCode, type, err);
   }
-  const code = (err as { code?: string } | null)?.code;
-  if ((code && TRANSIENT_NODE_ERRORS.has(code)) || /timeout|socket hang up/i.test(message)) {
+  if (isNodeConnectionError(err) || /timeout|socket hang up/i.test(message)) {
     return new ClickHouseUnavailableError(message, tag, err);
   }
   return new ClickHouseQueryError(message, tag, undefined, undefined, err);

@@ -8,8 +8,8 @@ export interface AdhocSession {
   ch: ClickHouseService;
   /** The data is complete up to this instant (a replica's snapshot), or null: the live tables. */
   dataAsOf: Date | null;
-  /** The embedded replica: one thread per query, the other core stays the main engine's. */
-  onReplica: boolean;
+  /** Threads per query: 1 on the embedded replica (the other core stays the main engine's), else 2. */
+  maxThreads: number;
 }
 
 /**
@@ -38,8 +38,8 @@ export class AdhocSqlEngine implements OnModuleDestroy {
   }
 
   use<T>(work: (session: AdhocSession) => Promise<T>): Promise<T> {
-    if (!this.replica) return work({ ch: this.ch.forLane('adhoc'), dataAsOf: null, onReplica: false });
-    return this.replica.use((ch, dataAsOf) => work({ ch, dataAsOf, onReplica: true }));
+    if (!this.replica) return work({ ch: this.ch.forLane('adhoc'), dataAsOf: null, maxThreads: 2 });
+    return this.replica.use((ch, dataAsOf) => work({ ch, dataAsOf, maxThreads: 1 }));
   }
 
   /** The replica process's pid, once one runs (tests kill it to see it replaced). */

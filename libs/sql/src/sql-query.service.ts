@@ -69,7 +69,8 @@ export class SqlQueryService {
   private readonly admitted = new Set<{ tenant: string; deadline: number }>();
   private tables: { at: number; names: readonly string[] } | null = null;
   private readonly approved = new Map<string, true>();
-  private readonly limits: SqlLimits;
+  /** The configured limits; the threads come with the session the query runs in. */
+  private readonly limits: Omit<SqlLimits, 'maxThreads'>;
   private readonly duration: Histogram<'outcome'>;
 
   constructor(
@@ -85,7 +86,6 @@ export class SqlQueryService {
       maxResultBytes: config.SQL_MAX_RESULT_BYTES,
       maxMemoryBytes: config.SQL_MAX_MEMORY_BYTES,
       maxRowsToRead: config.SQL_MAX_ROWS_TO_READ,
-      maxThreads: 2,
     };
     this.duration = new Histogram({
       name: 'tallyhouse_sql_query_seconds',
@@ -151,14 +151,14 @@ export class SqlQueryService {
     sql: string,
     tenant: string,
     trace: SealTrace,
-    { ch, dataAsOf, onReplica }: AdhocSession,
+    { ch, dataAsOf, maxThreads }: AdhocSession,
     deadline: number,
   ): Promise<MetaResult<SqlRow> & { dataAsOf: Date | null }> {
     const budget = () => deadline - Date.now();
     checkText(sql, this.config.SQL_MAX_QUERY_CHARS);
     const statement = wrapUserSql(sql);
     const database = this.config.CLICKHOUSE_DATABASE;
-    const settings = sealSettings(tenant, { ...this.limits, maxThreads: onReplica ? 1 : 2 });
+    const settings = sealSettings(tenant, { ...this.limits, maxThreads });
     if (this.approved.has(sql)) {
       this.approved.delete(sql);
       this.approved.set(sql, true);
